@@ -1,0 +1,93 @@
+/* cli: see cli.h. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "tipstat %s: error: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'tipstat %s --help'.\n", cmd);
+	return EX_USAGE;
+}
+
+int cli_report(const diag *d, const char *cmd)
+{
+	char prog[64];
+	snprintf(prog, sizeof prog, "tipstat %s", cmd);
+	diag_print(d, stderr, prog);
+	if (d->code)
+		return d->code;
+	return d->msg[0] ? EX_SOFTWARE : 0;
+}
+
+int cli_load_codelists(const char *dir, codelists *cl, const char *cmd)
+{
+	char buf[4096];
+	diag d;
+	diag_init(&d, 20);
+	if (!dir)
+		dir = codelists_default_dir(buf, sizeof buf);
+	if (codelists_load(dir, cl, &d) != 0) {
+		int rc = cli_report(&d, cmd);
+		fprintf(stderr, "tipstat %s: cannot load the codelists from %s "
+		        "(set TIPSTAT_DATASETS or --codelists)\n", cmd, dir);
+		diag_free(&d);
+		return rc ? rc : EX_CONFIG;
+	}
+	diag_free(&d);
+	return 0;
+}
+
+int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-') {
+		cli_usage_error(cmd, "%s needs a whole number, not '%s'", opt, s);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+int cli_is_tty(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+void cli_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	cli_progress_state *ps = ctx;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!ps->started) {
+		ps->start = now;
+		ps->started = 1;
+	}
+	double el = (double)(now.tv_sec - ps->start.tv_sec) +
+	            (double)(now.tv_nsec - ps->start.tv_nsec) / 1e9;
+	double rate = el > 0 ? (double)done / el : 0;
+	char bar[31];
+	int fill = total ? (int)(30.0 * (double)done / (double)total) : 0;
+	if (fill > 30)
+		fill = 30;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(30 - fill));
+	bar[30] = '\0';
+	double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+	fprintf(stderr, "\r[%s] %7.1f MB %6.1f MB/s %4.0fs left ", bar, (double)done / 1e6,
+	        rate / 1e6, left);
+	if (total && done >= total)
+		fputc('\n', stderr);
+}

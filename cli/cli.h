@@ -1,0 +1,38 @@
+/* cli: what the command front ends share.
+ *
+ * Only cli/ prints to the user or exits.  Each command is a function
+ * `int cmd_NAME(int argc, char **argv)` returning a sysexits.h code; it
+ * parses options, calls the library, prints diagnostics and a summary.
+ */
+#ifndef TIPSTAT_CLI_H
+#define TIPSTAT_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include "core/codelist.h"
+#include "core/diag.h"
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* Print "tipstat CMD: error: MSG" and a hint to --help; returns EX_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print every diagnostic and the failure message to stderr; return the
+ * exit code to use (d->code, or EX_SOFTWARE if a failure set none). */
+int cli_report(const diag *d, const char *cmd);
+/* Load the codelists from dir (NULL: the default directory). */
+int cli_load_codelists(const char *dir, codelists *cl, const char *cmd);
+/* Parse an unsigned number option; -1 and a usage message when bad. */
+int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out);
+/* 1 if stderr is a terminal (progress bars only then). */
+int cli_is_tty(void);
+/* Progress callback for library code: a bar with bytes, rate and time
+ * left on stderr; ctx is a zeroed cli_progress_state. */
+typedef struct cli_progress_state {
+	struct timespec start;
+	int started;
+} cli_progress_state;
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
+
+#endif

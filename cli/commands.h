@@ -1,0 +1,14 @@
+/* commands: the list of tipstat commands, one X(name, summary) each.
+ * Adding a command is adding a line here and a cli/cmd_<name>.c. */
+#ifndef TIPSTAT_COMMANDS_H
+#define TIPSTAT_COMMANDS_H
+
+#define TIPSTAT_COMMANDS \
+	X(ingest, "validate and harmonise a national file into the data standard") \
+	X(keygen, "make an office, aggregator or pseudonym key")
+
+#define X(name, summary) int cmd_##name(int argc, char **argv);
+TIPSTAT_COMMANDS
+#undef X
+
+#endif

@@ -1,0 +1,125 @@
+/* hmap: see hmap.h.  Load factor <= 1/2; the hash is FNV-1a with 0
+ * remapped to 1 so that 0 can mark an empty slot. */
+#include "core/hmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "core/text.h"
+
+void hmap_init(hmap *h)
+{
+	memset(h, 0, sizeof *h);
+}
+
+void hmap_free(hmap *h)
+{
+	free(h->slots);
+	free(h->keys);
+	memset(h, 0, sizeof *h);
+}
+
+static uint64_t hkey(const char *k, size_t n)
+{
+	uint64_t x = text_hash(k, n);
+	return x ? x : 1;
+}
+
+static int grow(hmap *h)
+{
+	size_t nc = h->cap ? h->cap * 2 : 16;
+	hmap_slot *ns = calloc(nc, sizeof *ns);
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < h->cap; i++) {
+		hmap_slot *s = &h->slots[i];
+		if (!s->hash)
+			continue;
+		size_t j = s->hash & (nc - 1);
+		while (ns[j].hash)
+			j = (j + 1) & (nc - 1);
+		ns[j] = *s;
+	}
+	free(h->slots);
+	h->slots = ns;
+	h->cap = nc;
+	return 0;
+}
+
+static hmap_slot *find(const hmap *h, const char *k, size_t n, uint64_t hv)
+{
+	if (!h->cap)
+		return NULL;
+	size_t j = hv & (h->cap - 1);
+	for (;;) {
+		hmap_slot *s = &h->slots[j];
+		if (!s->hash)
+			return s;
+		if (s->hash == hv && s->klen == n &&
+		    (n == 0 || memcmp(h->keys + s->koff, k, n) == 0))
+			return s;
+		j = (j + 1) & (h->cap - 1);
+	}
+}
+
+int hmap_put(hmap *h, const char *key, size_t n, int64_t val, int64_t *old)
+{
+	if (n > UINT32_MAX)
+		return -1;
+	if ((h->n + 1) * 2 > h->cap && grow(h) != 0)
+		return -1;
+	uint64_t hv = hkey(key, n);
+	hmap_slot *s = find(h, key, n, hv);
+	if (s->hash) {
+		if (old)
+			*old = s->val;
+		return 1;
+	}
+	if (h->keys_len + n > h->keys_cap) {
+		size_t nc = h->keys_cap ? h->keys_cap * 2 : 256;
+		while (nc < h->keys_len + n)
+			nc *= 2;
+		if (nc > UINT32_MAX)
+			return -1;
+		char *nk = realloc(h->keys, nc);
+		if (!nk)
+			return -1;
+		h->keys = nk;
+		h->keys_cap = nc;
+	}
+	if (n)
+		memcpy(h->keys + h->keys_len, key, n);
+	s->hash = hv;
+	s->koff = (uint32_t)h->keys_len;
+	s->klen = (uint32_t)n;
+	s->val = val;
+	h->keys_len += n;
+	h->n++;
+	return 0;
+}
+
+int hmap_get(const hmap *h, const char *key, size_t n, int64_t *val)
+{
+	const hmap_slot *s = find(h, key, n, hkey(key, n));
+	if (!s || !s->hash)
+		return 0;
+	if (val)
+		*val = s->val;
+	return 1;
+}
+
+int hmap_next(const hmap *h, size_t *it, const char **key, size_t *n, int64_t *val)
+{
+	while (*it < h->cap) {
+		const hmap_slot *s = &h->slots[(*it)++];
+		if (!s->hash)
+			continue;
+		if (key)
+			*key = h->keys + s->koff;
+		if (n)
+			*n = s->klen;
+		if (val)
+			*val = s->val;
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* ingest: one national file in, one harmonised submission out.
+ *
+ * ingest_run() streams the input through csvr and the harmoniser, sorts
+ * the harmonised rows in bounded memory (core/extsort) and writes the
+ * canonical submission and its manifest (docs/standard.md) atomically:
+ * either both appear complete, or nothing does.
+ *
+ * Policy: any row-level error makes the run fail (EX_DATAERR) with every
+ * problem reported, unless a rejects file is requested, in which case bad
+ * rows are set aside there (line, reason and code columns only: never an
+ * identifier or free text) and counted in the manifest.  File-level
+ * problems (the layout does not fit the mapping, an unmapped identifier
+ * column, a duplicate under policy "error") always fail.
+ */
+#ifndef TIPSTAT_INGEST_H
+#define TIPSTAT_INGEST_H
+
+#include <stdint.h>
+#include "core/codelist.h"
+#include "core/diag.h"
+#include "ingest/mapping.h"
+
+typedef struct ingest_opts {
+	const char *input;             /* national file */
+	const char *output;            /* submission; manifest at OUTPUT.manifest */
+	const char *rejects;           /* optional rejects file, NULL = none */
+	const mapping *m;
+	const codelists *cl;
+	const unsigned char *pkey;     /* 32-byte pseudonym key, or NULL */
+	int period_override;           /* packed period, or -1 */
+	int strict;                    /* additivity problems are errors */
+	size_t sort_mem;               /* bytes held before spilling; 0 = 16 MiB */
+	/* progress: called now and then with bytes done and total (may be 0) */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+} ingest_opts;
+
+#define INGEST_MAX_REASONS 32
+
+typedef struct ingest_stats {
+	uint64_t rows_read;            /* data rows (after the header) */
+	uint64_t rows_written;
+	uint64_t rows_rejected;
+	uint64_t input_bytes;
+	struct { const char *reason; uint64_t n; } reasons[INGEST_MAX_REASONS];
+	size_t n_reasons;
+	unsigned char output_hash[32]; /* BLAKE2b-256 of the submission */
+} ingest_stats;
+
+int ingest_run(const ingest_opts *o, ingest_stats *st, diag *d);
+
+#endif

@@ -1,0 +1,306 @@
+/* Unit tests for the small core modules: text, hmap, period, extsort,
+ * diag, atomic.  Expected values are worked out by hand in each test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include "core/atomic.h"
+#include "core/diag.h"
+#include "core/extsort.h"
+#include "core/hmap.h"
+#include "core/period.h"
+#include "core/text.h"
+
+static void test_text_norm(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_int_equal(text_norm("  Forced   Labour ", 18, out, sizeof out), 13);
+	assert_string_equal(out, "forced labour");
+	text_norm("\tÉTÉ Ü\n", strlen("\tÉTÉ Ü\n"), out, sizeof out);
+	assert_string_equal(out, "été ü");
+	text_norm("×", strlen("×"), out, sizeof out); /* U+00D7 has no lower case */
+	assert_string_equal(out, "×");
+	assert_int_equal(text_norm("   ", 3, out, sizeof out), 0);
+	assert_string_equal(out, "");
+	/* truncation keeps the buffer terminated */
+	assert_int_equal(text_norm("abcdef", 6, out, 4), 3);
+	assert_string_equal(out, "abc");
+}
+
+static void test_text_utf8(void **state)
+{
+	(void)state;
+	size_t at = 99;
+	assert_true(text_utf8_valid("abc", 3, &at));
+	assert_true(text_utf8_valid("Gößnitz", strlen("Gößnitz"), &at));
+	assert_false(text_utf8_valid("ab\xff", 3, &at));
+	assert_int_equal(at, 2);
+	assert_false(text_utf8_valid("a\xc0\x80", 3, &at)); /* overlong NUL */
+	assert_int_equal(at, 1);
+	assert_false(text_utf8_valid("\xed\xa0\x80", 3, &at)); /* surrogate */
+	assert_false(text_utf8_valid("\xe2\x82", 2, &at));     /* truncated */
+	assert_int_equal(text_utf8_len("añb", strlen("añb")), 3);
+	char out[16];
+	assert_int_equal(text_latin1_to_utf8("\xe9t\xe9", 3, out), 5);
+	assert_string_equal(out, "été");
+}
+
+static void test_text_misc(void **state)
+{
+	(void)state;
+	assert_int_equal(text_edit_distance("female", "femal", 9), 1);
+	assert_int_equal(text_edit_distance("sex", "lab", 9), 3);
+	assert_int_equal(text_edit_distance("kitten", "sitting", 9), 3);
+	assert_int_equal(text_edit_distance("abcdef", "uvwxyz", 2), 2); /* capped */
+	char q[12];
+	text_quote("a\nb", 3, q, sizeof q);
+	assert_string_equal(q, "a?b");
+	text_quote("abcdefghijklmnop", 16, q, sizeof q);
+	assert_string_equal(q, "abcdefgh...");
+	char hex[9];
+	text_hex((const unsigned char *)"\x01\xab\xff\x00", 4, hex);
+	assert_string_equal(hex, "01abff00");
+	/* FNV-1a of "a" is a published test vector */
+	assert_true(text_hash("a", 1) == 0xaf63dc4c8601ec8cULL);
+}
+
+static void test_hmap(void **state)
+{
+	(void)state;
+	hmap h;
+	hmap_init(&h);
+	int64_t v;
+	assert_int_equal(hmap_get(&h, "x", 1, &v), 0);
+	char key[16];
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(key, sizeof key, "k%d", i);
+		assert_int_equal(hmap_put(&h, key, (size_t)n, i * 3, NULL), 0);
+	}
+	assert_int_equal(h.n, 5000);
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(key, sizeof key, "k%d", i);
+		assert_int_equal(hmap_get(&h, key, (size_t)n, &v), 1);
+		assert_int_equal(v, i * 3);
+	}
+	int64_t old = 0;
+	assert_int_equal(hmap_put(&h, "k7", 2, 99, &old), 1);
+	assert_int_equal(old, 21);
+	assert_int_equal(hmap_get(&h, "k7", 2, &v), 1);
+	assert_int_equal(v, 21); /* unchanged */
+	/* keys are byte strings: a prefix is another key */
+	assert_int_equal(hmap_get(&h, "k", 1, &v), 0);
+	assert_int_equal(hmap_put(&h, "", 0, -5, NULL), 0);
+	assert_int_equal(hmap_get(&h, "", 0, &v), 1);
+	assert_int_equal(v, -5);
+	size_t it = 0, count = 0;
+	while (hmap_next(&h, &it, NULL, NULL, NULL))
+		count++;
+	assert_int_equal(count, 5001);
+	hmap_free(&h);
+}
+
+static void test_period_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(period_parse("2024-Q1", 7), 20241);
+	assert_int_equal(period_parse("2024Q4", 6), 20244);
+	assert_int_equal(period_parse("Q3 2019", 7), 20193);
+	assert_int_equal(period_parse("2019 q2", 7), 20192);
+	assert_int_equal(period_parse(" 2021 ", 6), 20210);
+	assert_int_equal(period_parse("2024-Q5", 7), -1);
+	assert_int_equal(period_parse("2024-Q0", 7), -1);
+	assert_int_equal(period_parse("24-Q1", 5), -1);
+	assert_int_equal(period_parse("1850", 4), -1);
+	assert_int_equal(period_parse("", 0), -1);
+	char buf[8];
+	period_format(20243, buf);
+	assert_string_equal(buf, "2024-Q3");
+	period_format(20190, buf);
+	assert_string_equal(buf, "2019");
+	/* annual sorts before its quarters, quarters in order */
+	assert_true(period_parse("2020", 4) < period_parse("2020-Q1", 7));
+	assert_true(period_parse("2020-Q4", 7) < period_parse("2021", 4));
+}
+
+static void test_period_dates(void **state)
+{
+	(void)state;
+	int y, m, d;
+	assert_int_equal(period_parse_date("29.02.2024", 10, "DD.MM.YYYY", &y, &m, &d), 0);
+	assert_int_equal(y * 10000 + m * 100 + d, 20240229);
+	assert_int_equal(period_parse_date("29.02.2023", 10, "DD.MM.YYYY", &y, &m, &d), -1);
+	assert_int_equal(period_parse_date("2100-02-29", 10, "YYYY-MM-DD", &y, &m, &d), -1);
+	assert_int_equal(period_parse_date("2000-02-29", 10, "YYYY-MM-DD", &y, &m, &d), 0);
+	assert_int_equal(period_parse_date("3/7/2022", 8, "M/D/YYYY", &y, &m, &d), 0);
+	assert_int_equal(m * 100 + d, 307);
+	assert_int_equal(period_parse_date("20221231", 8, "YYYYMMDD", &y, &m, &d), 0);
+	assert_int_equal(period_parse_date("2022-12-31x", 11, "YYYY-MM-DD", &y, &m, &d), -1);
+	assert_int_equal(period_parse_date("31/04/2022", 10, "DD/MM/YYYY", &y, &m, &d), -1);
+	assert_int_equal(period_check_format("DD.MM.YYYY"), 0);
+	assert_int_equal(period_check_format("DD.MM.YY"), -1);
+	assert_int_equal(period_check_format("YYYY-MM"), -1);
+	assert_int_equal(period_check_format("DD-MM-YYYY Q"), -1);
+	/* birthday on the reference day counts; the day before does not */
+	assert_int_equal(period_age_years(2006, 5, 10, 2024, 5, 10), 18);
+	assert_int_equal(period_age_years(2006, 5, 10, 2024, 5, 9), 17);
+	period_end_date(20241, &y, &m, &d);
+	assert_int_equal(y * 10000 + m * 100 + d, 20240331);
+	period_end_date(20240, &y, &m, &d);
+	assert_int_equal(y * 10000 + m * 100 + d, 20241231);
+}
+
+static void check_sorted_run(size_t mem, size_t n_items)
+{
+	diag d;
+	diag_init(&d, 10);
+	extsort *s;
+	assert_int_equal(extsort_new(mem, &s, &d), 0);
+	/* items "vNNNNNN" in a scrambled order (multiplicative permutation),
+	 * each twice with a suffix so stability can be checked */
+	char buf[32];
+	for (size_t i = 0; i < n_items; i++) {
+		size_t k = (i * 7919) % n_items;
+		int n = snprintf(buf, sizeof buf, "v%07zu%c", k, 'a');
+		buf[n - 1] = '\0'; /* strip the suffix: sort key only */
+		memcpy(buf + n, "", 1);
+		assert_int_equal(extsort_add(s, buf, (size_t)n - 1, &d), 0);
+	}
+	assert_int_equal(extsort_finish(s, &d), 0);
+	const void *it;
+	size_t len, count = 0;
+	char prev[32] = "";
+	int rc;
+	while ((rc = extsort_next(s, &it, &len, &d)) == 1) {
+		char cur[32];
+		memcpy(cur, it, len);
+		cur[len] = '\0';
+		assert_true(strcmp(prev, cur) <= 0);
+		strcpy(prev, cur);
+		count++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(count, n_items);
+	if (mem < n_items * 8)
+		assert_true(extsort_runs(s) > 1);
+	extsort_free(s);
+	diag_free(&d);
+}
+
+static void test_extsort(void **state)
+{
+	(void)state;
+	check_sorted_run(1 << 20, 1000);     /* in memory */
+	check_sorted_run(65536, 100003);     /* many spilled runs */
+}
+
+static void test_extsort_stable(void **state)
+{
+	(void)state;
+	diag d;
+	diag_init(&d, 10);
+	extsort *s;
+	assert_int_equal(extsort_new(65536, &s, &d), 0);
+	/* equal keys must come out in insertion order, across runs: the item
+	 * is the key, and the insertion index is recovered from add order */
+	const char *keys[] = {"b", "a", "b", "a", "c"};
+	for (int round = 0; round < 20000; round++)
+		assert_int_equal(extsort_add(s, keys[round % 5], 1, &d), 0);
+	assert_int_equal(extsort_finish(s, &d), 0);
+	const void *it;
+	size_t len, na = 0, nb = 0, nc = 0;
+	char last = 0;
+	while (extsort_next(s, &it, &len, &d) == 1) {
+		char k = *(const char *)it;
+		assert_true(k >= last);
+		last = k;
+		na += k == 'a';
+		nb += k == 'b';
+		nc += k == 'c';
+	}
+	assert_int_equal(na, 8000);
+	assert_int_equal(nb, 8000);
+	assert_int_equal(nc, 4000);
+	extsort_free(s);
+	diag_free(&d);
+}
+
+static void test_diag_cap(void **state)
+{
+	(void)state;
+	diag d;
+	diag_init(&d, 3);
+	for (int i = 1; i <= 10; i++)
+		diag_add(&d, i % 2 ? DIAG_ERROR : DIAG_WARNING, "f.csv", (unsigned long)i, 2,
+		         "problem %d", i);
+	assert_int_equal(d.n_items, 3);
+	assert_int_equal(d.n_errors, 5);
+	assert_int_equal(d.n_warnings, 5);
+	assert_int_equal(d.n_dropped, 7);
+	char line[128];
+	diag_format(&d.items[0], line, sizeof line);
+	assert_string_equal(line, "f.csv:1:2: error: problem 1");
+	diag_format(&d.items[1], line, sizeof line);
+	assert_string_equal(line, "f.csv:2:2: warning: problem 2");
+	assert_int_equal(diag_fail(&d, EX_DATAERR, "bad %s", "x"), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	assert_string_equal(d.msg, "bad x");
+	diag_free(&d);
+	assert_int_equal(d.max_items, 3);
+}
+
+static void test_atomic(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tipstat-atomic-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/out.txt", dir);
+	diag d;
+	diag_init(&d, 10);
+	atomic_file af;
+	/* aborted: nothing appears */
+	assert_int_equal(atomic_open(path, 0600, &af, &d), 0);
+	fputs("partial", af.fp);
+	atomic_abort(&af);
+	assert_int_equal(access(path, F_OK), -1);
+	/* committed: complete file with the requested mode */
+	assert_int_equal(atomic_open(path, 0600, &af, &d), 0);
+	fputs("complete\n", af.fp);
+	assert_int_equal(atomic_commit(&af, &d), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 9);
+	/* no temporaries left behind in the directory */
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
+	assert_int_equal(system(cmd), 0);
+	/* a directory that does not exist: EX_CANTCREAT */
+	snprintf(path, sizeof path, "%s/nodir/out.txt", dir);
+	assert_int_equal(atomic_open(path, 0644, &af, &d), -1);
+	assert_int_equal(d.code, EX_CANTCREAT);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	diag_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_norm),     cmocka_unit_test(test_text_utf8),
+		cmocka_unit_test(test_text_misc),     cmocka_unit_test(test_hmap),
+		cmocka_unit_test(test_period_parse),  cmocka_unit_test(test_period_dates),
+		cmocka_unit_test(test_extsort),       cmocka_unit_test(test_extsort_stable),
+		cmocka_unit_test(test_diag_cap),      cmocka_unit_test(test_atomic),
+	};
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
