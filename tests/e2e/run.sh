@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# End-to-end test runner: runs every tests/e2e/t_*.sh with
+#   TIPSTAT (the binary), BUILD (build dir), REPO (repository root),
+#   WORK (a fresh temporary directory per test)
+# and prints one line per test and a closing "N passed, N failed" line.
+set -u
+TIPSTAT=${1:?usage: run.sh TIPSTAT BUILD}
+BUILD=${2:?usage: run.sh TIPSTAT BUILD}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export TIPSTAT BUILD REPO
+export TIPSTAT_DATASETS="$REPO/datasets"
+pass=0; fail=0; failed=()
+for t in "$REPO"/tests/e2e/t_*.sh; do
+	name=$(basename "$t" .sh)
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/tipstat-e2e-$name.XXXXXX")
+	export WORK
+	if (cd "$WORK" && bash "$t") >"$WORK.log" 2>&1; then
+		pass=$((pass + 1)); echo "ok   $name"
+		rm -rf "$WORK" "$WORK.log"
+	else
+		fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (log: $WORK.log)"
+		tail -n 30 "$WORK.log" | sed 's/^/     | /'
+	fi
+done
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
