@@ -96,6 +96,10 @@ install: $(BIN)
 bench: all
 	@bash bench/run.sh $(CURDIR)/$(B)
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 lint:
 	@bash scripts/lint.sh
 
