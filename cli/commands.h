@@ -5,7 +5,8 @@
 
 #define TIPSTAT_COMMANDS \
 	X(ingest, "validate and harmonise a national file into the data standard") \
-	X(keygen, "make an office, aggregator or pseudonym key")
+	X(keygen, "make an office, aggregator or pseudonym key") \
+	X(seal, "sign and encrypt a harmonised submission for the aggregator")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 TIPSTAT_COMMANDS
