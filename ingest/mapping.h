@@ -56,7 +56,9 @@ enum map_dup { DUP_ERROR = 0, DUP_KEEP_FIRST, DUP_SUM };
 typedef struct map_pair {
 	char *from;          /* normalised national value ("" for empty) */
 	char *to;            /* standard code as written in the mapping */
-	unsigned line, col;  /* where the pair is in the mapping file */
+	unsigned line, col;  /* where the pair is in the mapping file: the
+	                        position of its right-hand code (all values of
+	                        one map line share it) */
 } map_pair;
 
 typedef struct map_column {
@@ -101,7 +103,10 @@ typedef struct mapping {
 
 /* Parse mapping text (`name` is used in diagnostics).  cl may be NULL to
  * skip checking codes against the codelists.  On error returns -1 with
- * positioned diagnostics in d and d->code = EX_CONFIG. */
+ * positioned diagnostics in d and d->code = EX_CONFIG; m is then already
+ * released and zeroed (mapping_free on it is a harmless no-op).  Warnings
+ * (e.g. a value mapped twice to the same code) may be added on success.
+ * The rules beyond the syntax are listed at the top of mapping.c. */
 int mapping_parse(const char *text, size_t len, const char *name,
                   const codelists *cl, mapping *m, diag *d);
 /* Read and parse a file (EX_NOINPUT if it cannot be read). */
@@ -112,7 +117,8 @@ void mapping_free(mapping *m);
 const char *mapping_field_name(int field);
 /* Inverse of mapping_field_name, MF_NONE if unknown. */
 int mapping_field_from_name(const char *name);
-/* Find a column by header name (exact, then normalised), NULL if none. */
+/* Find a column by header name (exact, then normalised), NULL if none.
+ * "#N" also finds a column addressed by number ([column #N]). */
 const map_column *mapping_column(const mapping *m, const char *name);
 
 #endif
