@@ -27,6 +27,7 @@ static const char usage_text[] =
 "  -r, --rejects F       set bad rows aside in F (line, reason, code columns)\n"
 "                        and write the rest instead of failing\n"
 "      --strict          non-additive totals are errors, not warnings\n"
+"      --allow-empty     accept a file with a header and no rows (no cases)\n"
 "      --max-errors N    diagnostics shown (default 100; all are counted)\n"
 "      --codelists DIR   codelists directory (default datasets/codelists)\n"
 "      --sort-mem MB     memory for sorting before spilling to disk (default 16)\n"
@@ -43,11 +44,11 @@ int cmd_ingest(int argc, char **argv)
 		{"period", required_argument, 0, 'p'}, {"key-file", required_argument, 0, 'k'},
 		{"rejects", required_argument, 0, 'r'}, {"strict", no_argument, 0, 's'},
 		{"max-errors", required_argument, 0, 'E'}, {"codelists", required_argument, 0, 'C'},
-		{"sort-mem", required_argument, 0, 'S'}, {"quiet", no_argument, 0, 'q'},
+		{"sort-mem", required_argument, 0, 'S'}, {"allow-empty", no_argument, 0, 'A'}, {"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *map_path = NULL, *out = NULL, *period = NULL, *key_file = NULL;
 	const char *rejects = NULL, *cl_dir = NULL;
-	int strict = 0, quiet = 0, c;
+	int strict = 0, quiet = 0, allow_empty = 0, c;
 	size_t max_errors = 100, sort_mb = 16;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:o:p:k:r:qh", lo, NULL)) != -1) {
@@ -58,6 +59,7 @@ int cmd_ingest(int argc, char **argv)
 		case 'k': key_file = optarg; break;
 		case 'r': rejects = optarg; break;
 		case 's': strict = 1; break;
+		case 'A': allow_empty = 1; break;
 		case 'q': quiet = 1; break;
 		case 'C': cl_dir = optarg; break;
 		case 'E':
@@ -99,7 +101,7 @@ int cmd_ingest(int argc, char **argv)
 		goto fail;
 	cli_progress_state ps = {0};
 	ingest_opts o = {.input = argv[optind], .output = out, .rejects = rejects, .m = &m,
-	                 .cl = &cl, .pkey = pkey, .period_override = per, .strict = strict,
+	                 .cl = &cl, .pkey = pkey, .period_override = per, .strict = strict, .allow_empty = allow_empty,
 	                 .sort_mem = sort_mb << 20};
 	if (!quiet && cli_is_tty()) {
 		o.progress = cli_progress;

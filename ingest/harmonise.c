@@ -242,8 +242,16 @@ static int resolve_std(const harm *h, int field, const char *s, size_t n, int64_
 			return 0;
 		}
 		const char *colon = memchr(s, ':', n);
-		if (!colon)
-			return -1;
+		if (!colon) {
+			/* A bare country name or code is a citizenship category (the
+			 * UNODC long format puts the country of citizenship there);
+			 * finish_cells checks it against the row's dimension. */
+			int ctry = cl_find_country(cl, s, n);
+			if (ctry < 0)
+				return -1;
+			*out = CAT(MF_CITIZENSHIP, ctry);
+			return 0;
+		}
 		int f = field_from_cat(s, (size_t)(colon - s));
 		int64_t sub;
 		if (f == MF_NONE || resolve_std(h, f, colon + 1, n - (size_t)(colon - s) - 1, &sub) != 0)
@@ -520,6 +528,18 @@ int harm_init(harm *h, const mapping *m, const codelists *cl, const char *file,
 			diag_add(d, DIAG_WARNING, file, header->f[j].line, header->f[j].col,
 			         "column '%s' is not in the mapping and is ignored; add "
 			         "drop = other to silence this", header->f[j].s);
+	}
+	if (header && header->n == 1 && d->n_errors > errors0) {
+		const char *hd = header->f[0].s;
+		const char *cands = ";,\t|";
+		for (const char *p = cands; *p; p++)
+			if (*p != (m->delimiter ? m->delimiter : ',') && strchr(hd, *p)) {
+				diag_add(d, DIAG_NOTE, file, header->line, 0,
+				         "the header is one single column; the file seems to be "
+				         "delimited by '%s' (set delimiter in the mapping's [file])",
+				         *p == '\t' ? "tab" : *p == ';' ? "semicolon" : *p == ',' ? "comma" : "pipe");
+				break;
+			}
 	}
 	if (h->src[MF_CASE_ID] >= 0 && !pkey)
 		return diag_fail(d, EX_USAGE,
@@ -856,8 +876,12 @@ static int finish_cells(harm *h, std_row *o, row_state *st, diag *d)
 		int bit = f == MF_SEX ? DIM_SEX : f == MF_AGE_GROUP ? DIM_AGE
 		        : f == MF_FORM ? DIM_FORM : DIM_CIT;
 		if (st->dim >= 0 && !(st->dim & bit)) {
-			row_error(h, o->line, "category outside dimension", d, "%s",
-			          "the category does not belong to the row's dimension");
+			static const char *names[] = {"sex", "age group", "form of exploitation",
+			                              "citizenship"};
+			int k = bit == DIM_SEX ? 0 : bit == DIM_AGE ? 1 : bit == DIM_FORM ? 2 : 3;
+			row_error(h, o->line, "category outside dimension", d,
+			          "the category is a %s, which the row's dimension does not break "
+			          "down by (check the dimension and category columns)", names[k]);
 			return 1;
 		}
 		set_dim(o, f, CAT_IDX(st->cat));

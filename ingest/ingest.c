@@ -654,6 +654,12 @@ int ingest_run(const ingest_opts *o, ingest_stats *st, diag *d)
 	size_t errors0 = d->n_errors;
 	if (read_rows(&c, r, &hdr, d) != 0)
 		goto done;
+	if (st->rows_read == 0 && !o->allow_empty) {
+		diag_fail(d, EX_DATAERR,
+		          "%s: no data rows after the header (a truncated export?); if the "
+		          "period really had no cases, pass --allow-empty", o->input);
+		goto done;
+	}
 	if (d->n_errors > errors0 && !o->rejects) {
 		diag_fail(d, EX_DATAERR, "%s: %zu error%s; nothing was written", o->input,
 		          d->n_errors - errors0, d->n_errors - errors0 == 1 ? "" : "s");

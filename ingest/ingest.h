@@ -29,6 +29,7 @@ typedef struct ingest_opts {
 	const unsigned char *pkey;     /* 32-byte pseudonym key, or NULL */
 	int period_override;           /* packed period, or -1 */
 	int strict;                    /* additivity problems are errors */
+	int allow_empty;               /* a file with no data rows is valid */
 	size_t sort_mem;               /* bytes held before spilling; 0 = 16 MiB */
 	/* progress: called now and then with bytes done and total (may be 0) */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
