@@ -528,3 +528,40 @@ int audit_verify(sqlite3 *db, int64_t head_seq, const char *head_hex, audit_repo
 	}
 	return 0;
 }
+
+int audit_each(sqlite3 *db, int64_t from_seq, int64_t limit,
+               int (*fn)(void *ctx, const audit_entry *e), void *ctx, diag *d)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT seq, ts, actor, action, detail, hash FROM audit "
+	                       "WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return diag_fail(d, EX_IOERR, "audit log: cannot read: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(st, 1, from_seq);
+	sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		audit_entry e = {.seq = sqlite3_column_int64(st, 0)};
+		e.ts = (const char *)sqlite3_column_text(st, 1);
+		e.actor = (const char *)sqlite3_column_text(st, 2);
+		e.action = (const char *)sqlite3_column_text(st, 3);
+		e.detail = (const char *)sqlite3_column_text(st, 4);
+		const void *h = sqlite3_column_blob(st, 5);
+		if (!e.ts || !e.actor || !e.action || !e.detail || !h ||
+		    sqlite3_column_bytes(st, 5) != AUDIT_HASH_BYTES) {
+			ret = diag_fail(d, EX_DATAERR, "audit log: entry %lld is malformed",
+			                (long long)e.seq);
+			break;
+		}
+		text_hex(h, AUDIT_HASH_BYTES, e.hash_hex);
+		if (fn(ctx, &e) != 0) {
+			ret = -1;
+			break;
+		}
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = diag_fail(d, EX_IOERR, "audit log: cannot read: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -109,6 +109,18 @@ int audit_append(sqlite3 *db, const char *actor, const char *action, const char 
  * publication.  An empty log gives seq 0 and 64 zeros. */
 int audit_head(sqlite3 *db, int64_t *seq, char hex[AUDIT_HEX], diag *d);
 
+/* One entry as read back; strings valid during the callback only. */
+typedef struct audit_entry {
+	int64_t seq;
+	const char *ts, *actor, *action, *detail;
+	char hash_hex[AUDIT_HEX];
+} audit_entry;
+
+/* Call fn for every entry with seq >= from_seq, in seq order (at most
+ * limit entries; 0 = all).  fn returns 0 to go on, -1 to stop (then -1). */
+int audit_each(sqlite3 *db, int64_t from_seq, int64_t limit,
+               int (*fn)(void *ctx, const audit_entry *e), void *ctx, diag *d);
+
 /* Number of entries (a convenience for tests and the status command). */
 int audit_count(sqlite3 *db, int64_t *n, diag *d);
 

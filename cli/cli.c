@@ -91,3 +91,35 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
 	if (total && done >= total)
 		fputc('\n', stderr);
 }
+
+const char *cli_warehouse_path(const char *opt)
+{
+	if (opt && *opt)
+		return opt;
+	const char *e = getenv("TIPSTAT_WAREHOUSE");
+	return e && *e ? e : "warehouse.db";
+}
+
+int cli_open_warehouse(const char *path, int flags, wh **out, const char *cmd)
+{
+	diag d;
+	diag_init(&d, 20);
+	int rc = 0;
+	if (!(flags & WH_CREATE) && access(path, F_OK) != 0) {
+		fprintf(stderr, "tipstat %s: error: no warehouse at %s (accept a package first, "
+		        "or give --warehouse)\n", cmd, path);
+		rc = EX_NOINPUT;
+	} else if (wh_open(path, flags, out, &d) != 0) {
+		rc = cli_report(&d, cmd);
+	}
+	diag_free(&d);
+	return rc;
+}
+
+void cli_now(char buf[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

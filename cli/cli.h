@@ -12,6 +12,7 @@
 #include <time.h>
 #include "core/codelist.h"
 #include "core/diag.h"
+#include "aggregator/warehouse.h"
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
@@ -34,5 +35,14 @@ typedef struct cli_progress_state {
 	int started;
 } cli_progress_state;
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
+
+/* The warehouse path: the option if given, else $TIPSTAT_WAREHOUSE, else
+ * "warehouse.db" in the current directory. */
+const char *cli_warehouse_path(const char *opt);
+/* Open the warehouse (flags of wh_open); on failure print and return the
+ * exit code, else 0. */
+int cli_open_warehouse(const char *path, int flags, wh **out, const char *cmd);
+/* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+void cli_now(char buf[21]);
 
 #endif

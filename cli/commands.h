@@ -6,7 +6,11 @@
 #define TIPSTAT_COMMANDS \
 	X(ingest, "validate and harmonise a national file into the data standard") \
 	X(keygen, "make an office, aggregator or pseudonym key") \
-	X(seal, "sign and encrypt a harmonised submission for the aggregator")
+	X(seal, "sign and encrypt a harmonised submission for the aggregator") \
+	X(accept, "verify, decrypt and load sealed packages into the warehouse") \
+	X(trust, "add, rotate, revoke and list the office keys the aggregator trusts") \
+	X(status, "coverage matrix: who reported which periods, with versions") \
+	X(log, "show and verify the hash-chained audit trail")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 TIPSTAT_COMMANDS
