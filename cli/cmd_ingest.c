@@ -28,6 +28,8 @@ static const char usage_text[] =
 "                        and write the rest instead of failing\n"
 "      --strict          non-additive totals are errors, not warnings\n"
 "      --allow-empty     accept a file with a header and no rows (no cases)\n"
+"  -c, --country ISO3    keep only this country's rows (split a multi-country\n"
+"                        table into one submission per country)\n"
 "      --max-errors N    diagnostics shown (default 100; all are counted)\n"
 "      --codelists DIR   codelists directory (default datasets/codelists)\n"
 "      --sort-mem MB     memory for sorting before spilling to disk (default 16)\n"
@@ -44,10 +46,11 @@ int cmd_ingest(int argc, char **argv)
 		{"period", required_argument, 0, 'p'}, {"key-file", required_argument, 0, 'k'},
 		{"rejects", required_argument, 0, 'r'}, {"strict", no_argument, 0, 's'},
 		{"max-errors", required_argument, 0, 'E'}, {"codelists", required_argument, 0, 'C'},
-		{"sort-mem", required_argument, 0, 'S'}, {"allow-empty", no_argument, 0, 'A'}, {"quiet", no_argument, 0, 'q'},
+		{"sort-mem", required_argument, 0, 'S'}, {"allow-empty", no_argument, 0, 'A'},
+		{"country", required_argument, 0, 'c'}, {"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *map_path = NULL, *out = NULL, *period = NULL, *key_file = NULL;
-	const char *rejects = NULL, *cl_dir = NULL;
+	const char *rejects = NULL, *cl_dir = NULL, *only = NULL;
 	int strict = 0, quiet = 0, allow_empty = 0, c;
 	size_t max_errors = 100, sort_mb = 16;
 	optind = 1;
@@ -60,6 +63,7 @@ int cmd_ingest(int argc, char **argv)
 		case 'r': rejects = optarg; break;
 		case 's': strict = 1; break;
 		case 'A': allow_empty = 1; break;
+		case 'c': only = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'C': cl_dir = optarg; break;
 		case 'E':
@@ -90,6 +94,11 @@ int cmd_ingest(int argc, char **argv)
 	int rc = cli_load_codelists(cl_dir, &cl, "ingest");
 	if (rc)
 		return rc;
+	int only_idx = -1;
+	if (only && (only_idx = cl_find_country(&cl, only, strlen(only))) < 0) {
+		codelists_free(&cl);
+		return cli_usage_error("ingest", "--country '%s' is not a known country", only);
+	}
 	diag d;
 	diag_init(&d, max_errors);
 	mapping m;
@@ -101,7 +110,8 @@ int cmd_ingest(int argc, char **argv)
 		goto fail;
 	cli_progress_state ps = {0};
 	ingest_opts o = {.input = argv[optind], .output = out, .rejects = rejects, .m = &m,
-	                 .cl = &cl, .pkey = pkey, .period_override = per, .strict = strict, .allow_empty = allow_empty,
+	                 .cl = &cl, .pkey = pkey, .period_override = per, .strict = strict,
+	                 .allow_empty = allow_empty, .only_country = only_idx,
 	                 .sort_mem = sort_mb << 20};
 	if (!quiet && cli_is_tty()) {
 		o.progress = cli_progress;

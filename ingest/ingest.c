@@ -505,6 +505,9 @@ static int write_manifest(ctx *c, const unsigned char in_hash[32], diag *d)
 	fprintf(fp, "  \"rows\": {\"read\": %llu, \"written\": %llu, \"rejected\": %llu,\n",
 	        (unsigned long long)st->rows_read, (unsigned long long)st->rows_written,
 	        (unsigned long long)st->rows_rejected);
+	if (o->only_country >= 0)
+		fprintf(fp, "           \"other_countries_skipped\": %llu,\n",
+		        (unsigned long long)st->rows_other_country);
 	fprintf(fp, "           \"rejected_by_reason\": {");
 	for (size_t i = 0; i < st->n_reasons; i++) {
 		fprintf(fp, "%s", i ? ", " : "");
@@ -546,6 +549,10 @@ static int copy_header(const csvr_record *src, header_copy *h)
 
 static int note_row(ctx *c, const std_row *r, diag *d)
 {
+	if (c->o->only_country >= 0 && r->country != c->o->only_country) {
+		c->st->rows_other_country++;
+		return 0;
+	}
 	c->seen_country[r->country] = 1;
 	c->seen_period[r->period - PERIOD_MIN_YEAR * 10] = 1;
 	if (r->indicator < 64)
@@ -658,6 +665,12 @@ int ingest_run(const ingest_opts *o, ingest_stats *st, diag *d)
 		diag_fail(d, EX_DATAERR,
 		          "%s: no data rows after the header (a truncated export?); if the "
 		          "period really had no cases, pass --allow-empty", o->input);
+		goto done;
+	}
+	if (o->only_country >= 0 && st->rows_read > 0 &&
+	    st->rows_other_country + st->rows_rejected == st->rows_read && !o->allow_empty) {
+		diag_fail(d, EX_DATAERR, "%s: no row of %s in the file", o->input,
+		          o->cl->countries[o->only_country].iso3);
 		goto done;
 	}
 	if (d->n_errors > errors0 && !o->rejects) {

@@ -30,6 +30,8 @@ typedef struct ingest_opts {
 	int period_override;           /* packed period, or -1 */
 	int strict;                    /* additivity problems are errors */
 	int allow_empty;               /* a file with no data rows is valid */
+	int only_country;              /* country index to keep (a multi-country
+	                                  table split per office), or -1 */
 	size_t sort_mem;               /* bytes held before spilling; 0 = 16 MiB */
 	/* progress: called now and then with bytes done and total (may be 0) */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -42,6 +44,7 @@ typedef struct ingest_stats {
 	uint64_t rows_read;            /* data rows (after the header) */
 	uint64_t rows_written;
 	uint64_t rows_rejected;
+	uint64_t rows_other_country;   /* skipped by only_country */
 	uint64_t input_bytes;
 	struct { const char *reason; uint64_t n; } reasons[INGEST_MAX_REASONS];
 	size_t n_reasons;

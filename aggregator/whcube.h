@@ -1,0 +1,48 @@
+/* whcube: build the aggregation cube from the warehouse.
+ *
+ * The one place where stored submissions become cube input: the latest
+ * version of every (country, period) as of an audit sequence number (0 =
+ * now), so a release can be rebuilt exactly later from the seq it recorded.
+ *
+ * Why it is shaped so:
+ *  - Records must reach the cube in cube_record_cmp order (a person who
+ *    appears in two submissions, e.g. two years, counts once), but the
+ *    warehouse returns them submission by submission.  They go through
+ *    core/extsort with a byte key whose memcmp order is that comparator's
+ *    order, so memory stays bounded whatever the number of records.
+ *  - Every (country, period, indicator) a submission covered is declared
+ *    (from its manifest's "indicators"), so a quarter without any victim is
+ *    a zero, not a gap.
+ *  - Codes are resolved through the codelists once per distinct string
+ *    (small caches), not once per row.
+ *
+ * Ownership: *out is a new cube (cube_free); info->parts is malloc'd
+ * (whcube_info_free).  The codelists must outlive the cube.
+ */
+#ifndef TIPSTAT_WHCUBE_H
+#define TIPSTAT_WHCUBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "aggregator/cube.h"
+#include "aggregator/warehouse.h"
+#include "core/codelist.h"
+#include "core/diag.h"
+
+typedef struct whcube_info {
+	wh_part *parts;            /* the (submission, period) slices used */
+	size_t n_parts;
+	int64_t as_of_seq;         /* audit head the cube reflects */
+	char as_of_hash[65];       /* its hash (hex) */
+	uint64_t records, cells;   /* rows read */
+	cube_stats stats;
+} whcube_info;
+
+/* Build and finish the cube of the latest submissions as of audit entry
+ * as_of_seq (0 = now).  sort_mem bytes for sorting records (0 = 16 MiB).
+ * An empty warehouse is an error (EX_DATAERR: nothing to aggregate). */
+int whcube_build(wh *w, const codelists *cl, int64_t as_of_seq, size_t sort_mem,
+                 cube **out, whcube_info *info, diag *d);
+void whcube_info_free(whcube_info *info);
+
+#endif

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# make demo: the whole pipeline on the bundled datasets/, as the national
+# offices and the aggregator would run it, into OUT (default ./out).
+#
+#   offices:     keygen (office + pseudonym keys), ingest every national file
+#                with its layout's mapping, seal each submission for the
+#                aggregator
+#   aggregator:  keygen, trust every office key, accept every package (and
+#                refuse a tampered one), status, audit-log verification,
+#                aggregate, protect, report
+#
+# All keys are demo keys (marked as such), made fresh on every run.
+set -euo pipefail
+T=${1:?usage: demo.sh TIPSTAT [OUT]}
+OUT=${2:-out}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+DS="$REPO/datasets"
+export TIPSTAT_DATASETS="$DS"
+case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+# only ever remove a directory this script made
+if [ -e "$OUT" ]; then
+	[ -f "$OUT/.tipstat-demo" ] || { echo "demo: $OUT exists and is not a demo output; remove it or pick another" >&2; exit 73; }
+	rm -rf "$OUT"
+fi
+mkdir -p "$OUT"/{keys,offices,packages,aggregator}
+touch "$OUT/.tipstat-demo"
+export TIPSTAT_WAREHOUSE="$OUT/aggregator/warehouse.db"
+step() { printf '\n== %s\n' "$*"; }
+t0=$(date +%s)
+
+step "aggregator: receiving key"
+$T keygen --demo --type aggregator -o "$OUT/keys/aggregator.key"
+
+office_keys() { # ISO3: make the office's keys once
+	[ -f "$OUT/keys/$1.key" ] && return 0
+	$T keygen --demo --type office --country "$1" -o "$OUT/keys/$1.key" >/dev/null
+	$T keygen --demo --type pseudonym -o "$OUT/keys/$1.pseudonym" >/dev/null
+	$T trust add "$OUT/keys/$1.key.pub" >/dev/null
+}
+submit() { # LAYOUT FILE ISO3 NAME [ingest options]: ingest and seal
+	local layout=$1 file=$2 c=$3 name=$4; shift 4
+	office_keys "$c"
+	$T ingest -q --mapping "$DS/mappings/$layout.map" --key-file "$OUT/keys/$c.pseudonym" \
+		"$@" "$file" -o "$OUT/offices/$name.std.csv"
+	$T seal --key "$OUT/keys/$c.key" --to "$OUT/keys/aggregator.key.pub" \
+		"$OUT/offices/$name.std.csv" -o "$OUT/packages/$name.sealed" >/dev/null
+}
+
+step "offices: ingest and seal every bundled national file"
+n=0
+for layout in de_case es_case en_case pipe_quarterly; do
+	for f in "$DS/submissions/$layout"/*; do
+		b=$(basename "$f"); b=${b%.*}
+		c=${b%%_*}
+		submit "$layout" "$f" "$c" "$layout.$b"
+		n=$((n + 1))
+	done
+done
+# the UNODC long table holds 17 countries: one submission per country
+for f in "$DS/submissions/unodc_long"/*; do
+	b=$(basename "$f" .csv)
+	for c in $(tail -n +2 "$f" | cut -d, -f1 | sort -u); do
+		submit unodc_long "$f" "$c" "unodc_long.$b.$c" --country "$c"
+		n=$((n + 1))
+	done
+done
+echo "$n submissions ingested and sealed ($(du -sh "$OUT/packages" | cut -f1) of packages)"
+
+step "aggregator: accept every package"
+$T accept -q --key "$OUT/keys/aggregator.key" "$OUT"/packages/*.sealed
+echo "accepted $(ls "$OUT"/packages/*.sealed | wc -l) packages"
+
+step "aggregator: a tampered package is refused (expected)"
+pkg=$(ls "$OUT"/packages/*.sealed | head -n 1)
+cp "$pkg" "$OUT/aggregator/tampered.sealed"
+printf '\x55' | dd of="$OUT/aggregator/tampered.sealed" bs=1 seek=5000 conv=notrunc 2>/dev/null
+if $T accept --key "$OUT/keys/aggregator.key" "$OUT/aggregator/tampered.sealed" 2>"$OUT/aggregator/refusal.txt"; then
+	echo "demo: a tampered package was accepted" >&2; exit 1
+fi
+sed 's/^/  /' "$OUT/aggregator/refusal.txt"
+
+step "aggregator: coverage"
+$T status | tee "$OUT/aggregator/status.txt"
+
+step "aggregator: audit trail"
+$T log verify
+$T log show | tail -n 3
+
+if $T aggregate --help >/dev/null 2>&1; then
+	step "aggregator: cube, protection and reports"
+	$T aggregate -o "$OUT/aggregator/cube"
+fi
+if $T protect --help >/dev/null 2>&1; then
+	$T protect --method suppression --in "$OUT/aggregator/cube" -o "$OUT/release"
+fi
+if $T report --help >/dev/null 2>&1; then
+	$T report "$OUT/release" -o "$OUT/report"
+	echo "report: $OUT/report/report.html (and tidy.csv, sdmx.csv)"
+fi
+printf '\ndemo done in %ss; everything is under %s\n' "$(( $(date +%s) - t0 ))" "$OUT"
