@@ -56,7 +56,7 @@ static int tr_open(table_reader *t, const char *dir, const char *file,
 		for (size_t j = 0; j < rec.n; j++)
 			if (strcmp(rec.f[j].s, names[i]) == 0)
 				t->col[i] = (int)j;
-		if (t->col[i] < 0 && i < nrequired) {
+		if (i < nrequired && t->col[i] < 0) {
 			csvr_close(t->r);
 			t->r = NULL;
 			return diag_fail(d, EX_DATAERR, "%s:1: header lacks column '%s'",

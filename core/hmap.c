@@ -69,6 +69,8 @@ int hmap_put(hmap *h, const char *key, size_t n, int64_t val, int64_t *old)
 		return -1;
 	uint64_t hv = hkey(key, n);
 	hmap_slot *s = find(h, key, n, hv);
+	if (!s)
+		return -1; /* unreachable: grow() above guarantees a free slot */
 	if (s->hash) {
 		if (old)
 			*old = s->val;

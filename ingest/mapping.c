@@ -1924,6 +1924,7 @@ static void check_period_sources(parser *p)
 {
 	static const int pf[] = {MF_PERIOD, MF_YEAR, MF_DATE};
 	source s[3];
+	memset(s, 0, sizeof s);
 	size_t n = 0;
 	for (size_t k = 0; k < NELEM(pf); k++) {
 		source one[1];
@@ -2096,6 +2097,7 @@ static void parse_text(parser *p, const char *text, size_t len)
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		at = 3;
 	/* a NUL byte means this is not a text file: one error, nothing else */
+	/* cppcheck-suppress pointerOutOfBounds ; at <= len by the test above */
 	const char *nul = memchr(text + at, '\0', len - at);
 	if (nul) {
 		size_t off = (size_t)(nul - text);

@@ -1909,7 +1909,7 @@ static void render_unodc(gen *g, sim *s)
 			continue;
 		int fi = y <= 2021 ? 0 : 1;
 		sbuf *out = &g->unodc[fi];
-		char period[8];
+		char period[24];
 		snprintf(period, sizeof period, "%d", y);
 		for (int ind = 0; ind < N_IND; ind++) {
 			/* counts[form+1][sex][age]: index 0 of form = all forms */
@@ -2056,7 +2056,7 @@ static void render_pipe(gen *g, sim *s)
 					}
 		}
 		/* truth: the same cell from several offices is summed (duplicates = sum) */
-		char period[8];
+		char period[24];
 		snprintf(period, sizeof period, "%d-Q%d", y, q);
 		for (int sx = 0; sx < 3; sx++)
 			for (int ag = 0; ag <= N_BAND; ag++)
