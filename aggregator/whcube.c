@@ -249,3 +249,37 @@ void whcube_info_free(whcube_info *info)
 	info->parts = NULL;
 	info->n_parts = 0;
 }
+
+typedef struct row_iter {
+	build b;
+	whcube_row_fn fn;
+	void *ctx;
+} row_iter;
+
+static int on_plain_record(void *ctx, const wh_record *r, diag *d)
+{
+	row_iter *it = ctx;
+	std_row row;
+	if (to_row(&it->b, r->country, r->period, r->indicator, r->sex, r->age, r->age_band,
+	           r->form, r->citizenship, &row, d) != 0)
+		return -1;
+	row.has_key = r->has_key;
+	memcpy(row.key, r->case_key, sizeof row.key);
+	row.line = r->line;
+	return it->fn(it->ctx, &row, d);
+}
+
+int whcube_each_record(wh *w, const codelists *cl, const wh_part *parts, size_t n,
+                       whcube_row_fn fn, void *ctx, diag *d)
+{
+	row_iter it = {.b = {.cl = cl}, .fn = fn, .ctx = ctx};
+	for (int k = 0; k < K_N; k++)
+		hmap_init(&it.b.cache[k]);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (parts[i].kind == WH_RECORDS)
+			rc = wh_each_record(w, &parts[i], 1, on_plain_record, &it, d);
+	for (int k = 0; k < K_N; k++)
+		hmap_free(&it.b.cache[k]);
+	return rc;
+}

@@ -45,4 +45,11 @@ int whcube_build(wh *w, const codelists *cl, int64_t as_of_seq, size_t sort_mem,
                  cube **out, whcube_info *info, diag *d);
 void whcube_info_free(whcube_info *info);
 
+/* The case-level records of the given parts as harmonised rows (codes
+ * resolved through the codelists, case key kept), part by part in file
+ * order.  fn returns 0 to go on or -1 (having set d) to stop. */
+typedef int (*whcube_row_fn)(void *ctx, const std_row *r, diag *d);
+int whcube_each_record(wh *w, const codelists *cl, const wh_part *parts, size_t n,
+                       whcube_row_fn fn, void *ctx, diag *d);
+
 #endif

@@ -10,7 +10,8 @@
 	X(accept, "verify, decrypt and load sealed packages into the warehouse") \
 	X(trust, "add, rotate, revoke and list the office keys the aggregator trusts") \
 	X(status, "coverage matrix: who reported which periods, with versions") \
-	X(log, "show and verify the hash-chained audit trail")
+	X(log, "show and verify the hash-chained audit trail") \
+	X(protect, "make a protected release: k-anonymous records or protected tables")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 TIPSTAT_COMMANDS
