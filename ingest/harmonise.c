@@ -641,6 +641,7 @@ typedef struct row_state {
 	int year, quarter;
 	int have_date, dy, dm, dd;
 	int have_birth, by, bm, bd;
+	int have_ref, ry, rm, rd;   /* age reference date (age_reference column) */
 	int years;              /* exact age, or -1 */
 	int dim;                /* cells: dimension bits, -1 if not given */
 	int64_t cat;            /* cells: category, or -1 */
@@ -795,6 +796,12 @@ static void row_error(harm *h, unsigned long line, const char *reason, diag *d,
 static int finish_period(harm *h, std_row *o, row_state *st, diag *d)
 {
 	int row_p = -1;
+	/* year / quarter constants complete a row that lacks them */
+	if (st->year <= 0 && h->konst[MF_YEAR] != NO_CONST && (st->quarter > 0 ||
+	    h->konst[MF_QUARTER] != NO_CONST || h->src[MF_QUARTER] < 0))
+		st->year = h->konst[MF_YEAR];
+	if (st->quarter <= 0 && h->konst[MF_QUARTER] != NO_CONST)
+		st->quarter = h->konst[MF_QUARTER];
 	if (st->period_src >= 0)
 		row_p = st->period_src;
 	else if (st->year > 0)
@@ -820,12 +827,37 @@ static int finish_period(harm *h, std_row *o, row_state *st, diag *d)
 	return 0;
 }
 
+/* The age_reference column's date, parsed with the formats of its own
+ * mapping when it is mapped (a date column), else with the date-of-birth
+ * column's formats.  An empty value falls back to the usual reference. */
+static int read_age_reference(harm *h, const csvr_record *rec, row_state *st, diag *d)
+{
+	const csvr_field *f = &rec->f[h->age_ref_col];
+	const harm_col *c = &h->cols[h->age_ref_col];
+	if (f->len == 0 || !st->have_birth)
+		return 0;
+	if (!c->mc || !c->mc->n_formats) {
+		int b = h->src[MF_BIRTH_DATE];
+		c = b >= 0 ? &h->cols[b] : NULL;
+	}
+	if (c && c->mc && parse_date_field(c, f, &st->ry, &st->rm, &st->rd) == 0) {
+		st->have_ref = 1;
+		return 0;
+	}
+	diag_add(d, DIAG_ERROR, h->file, f->line, f->col,
+	         "invalid date in the age reference column '%s'", h->m->age_reference);
+	h->reason = "bad date";
+	return -1;
+}
+
 static int finish_age(harm *h, std_row *o, row_state *st, diag *d)
 {
 	int years = st->years;
 	if (st->have_birth) {
 		int ry, rm, rd;
-		if (h->age_ref_col >= 0 || st->have_date) {
+		if (st->have_ref) {
+			ry = st->ry; rm = st->rm; rd = st->rd;
+		} else if (st->have_date) {
 			ry = st->dy; rm = st->dm; rd = st->dd;
 		} else {
 			period_end_date(o->period, &ry, &rm, &rd);
@@ -935,6 +967,8 @@ int harm_row(harm *h, const csvr_record *rec, std_row *o, diag *d)
 	for (size_t j = 0; j < rec->n; j++)
 		if (handle_field(h, &h->cols[j], j, &rec->f[j], o, &st, d) < 0)
 			return -1;
+	if (h->age_ref_col >= 0 && read_age_reference(h, rec, &st, d) != 0)
+		st.bad = 1;
 	if (st.bad)
 		return 1;
 	if (h->m->n_flags)

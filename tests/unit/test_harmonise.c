@@ -1,0 +1,184 @@
+/* Unit tests for ingest/harmonise: one national row -> one standard row.
+ *
+ * Small mappings written inline, rows fed through csvr_open_mem, and the
+ * harmonised codes compared with values worked out by hand (ages from dates
+ * of birth at a reference date, periods from year/quarter constants,
+ * citizenship categories named by country in long aggregate tables). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/codelist.h"
+#include "core/csvr.h"
+#include "core/period.h"
+#include "ingest/harmonise.h"
+#include "ingest/mapping.h"
+
+static codelists cl;
+
+static int setup(void **state)
+{
+	(void)state;
+	char dir[4096];
+	diag d;
+	diag_init(&d, 10);
+	int rc = codelists_load(codelists_default_dir(dir, sizeof dir), &cl, &d);
+	diag_free(&d);
+	return rc;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	codelists_free(&cl);
+	return 0;
+}
+
+/* Harmonise every data row of csv with mapping text map; rows[] receives
+ * the results (up to max), rcs[] harm_row's return values.  Returns the
+ * number of data rows. */
+static size_t run(const char *map, const char *csv, std_row *rows, int *rcs, size_t max,
+                  diag *d)
+{
+	mapping m;
+	assert_int_equal(mapping_parse(map, strlen(map), "t.map", &cl, &m, d), 0);
+	csvr_opts o = {.delim = m.delimiter ? m.delimiter : ',', .quote = '"'};
+	csvr *r;
+	assert_int_equal(csvr_open_mem(csv, strlen(csv), "t.csv", &o, &r, d), 0);
+	harm h;
+	memset(&h, 0, sizeof h);
+	csvr_record rec;
+	size_t n = 0;
+	int first = 1;
+	while (csvr_next(r, &rec, d) > 0) {
+		if (first) {
+			assert_int_equal(harm_init(&h, &m, &cl, "t.csv", &rec, 0, NULL, -1, d), 0);
+			first = 0;
+			continue;
+		}
+		assert_true(n < max);
+		rcs[n] = harm_row(&h, &rec, &rows[n], d);
+		n++;
+	}
+	harm_free(&h);
+	csvr_close(r);
+	mapping_free(&m);
+	return n;
+}
+
+static int age_code(const char *code)
+{
+	return cl_find(&cl.age, code, strlen(code));
+}
+
+static void test_age_reference_column(void **state)
+{
+	(void)state;
+	/* age at the registration date (2024-03-31), not at the offence date
+	 * (2020-01-10) nor at the end of the period */
+	const char *map =
+		"[file]\nkind = records\nage_reference = registered\n"
+		"[constant]\ncountry = DEU\nindicator = VIC\n"
+		"[column offence]\nfield = date\nformats = YYYY-MM-DD\n"
+		"[column born]\nfield = birth_date\nformats = YYYY-MM-DD\n"
+		"[column registered]\ndrop = other\n"
+		"[column sex]\nfield = sex\n[column form]\nfield = form\n"
+		"[column cit]\nfield = citizenship\n";
+	const char *csv = "offence,born,registered,sex,form,cit\n"
+	                  "2020-01-10,2006-04-01,2024-03-31,F,SEX,DEU\n"  /* 17 at reference */
+	                  "2020-01-10,2006-03-31,2024-03-31,F,SEX,DEU\n"  /* 18 that day */
+	                  "2020-01-10,2006-03-31,,F,SEX,DEU\n"            /* empty: offence date, 13 */
+	                  "2020-01-10,2006-03-31,31/03/2024,F,SEX,DEU\n"; /* bad date */
+	std_row rows[4];
+	int rcs[4];
+	diag d;
+	diag_init(&d, 20);
+	size_t n = run(map, csv, rows, rcs, 4, &d);
+	assert_int_equal(n, 4);
+	assert_int_equal(rcs[0], 0);
+	assert_int_equal(rows[0].age, age_code("Y0T17"));
+	assert_int_equal(rows[0].age_band, age_code("Y15T17"));
+	assert_int_equal(rows[0].period, period_make(2020, 1));
+	assert_int_equal(rcs[1], 0);
+	assert_int_equal(rows[1].age, age_code("Y_GE18"));
+	assert_int_equal(rows[1].age_band, age_code("Y18T24"));
+	assert_int_equal(rcs[2], 0);
+	assert_int_equal(rows[2].age_band, age_code("Y10T14"));
+	assert_int_equal(rcs[3], 1);
+	assert_int_equal(d.n_errors, 1);
+	assert_string_equal(d.items[0].file, "t.csv");
+	assert_int_equal(d.items[0].line, 5);
+	assert_int_equal(d.items[0].col, 23); /* "31/03/2024" starts at byte 23 */
+	diag_free(&d);
+}
+
+static void test_year_quarter_constants(void **state)
+{
+	(void)state;
+	/* a quarterly file whose year is given once in the mapping */
+	const char *map =
+		"[file]\nkind = cells\n[constant]\ncountry = NLD\nindicator = VIC\nyear = 2023\n"
+		"[column q]\nfield = quarter\n[column sex]\nfield = sex\n[column n]\nfield = count\n";
+	const char *csv = "q,sex,n\nQ2,F,7\n3,M,<5\n";
+	std_row rows[2];
+	int rcs[2];
+	diag d;
+	diag_init(&d, 20);
+	assert_int_equal(run(map, csv, rows, rcs, 2, &d), 2);
+	assert_int_equal(rcs[0], 0);
+	assert_int_equal(rows[0].period, period_make(2023, 2));
+	assert_int_equal(rows[0].lo, 7);
+	assert_int_equal(rows[0].hi, 7);
+	assert_int_equal(rcs[1], 0);
+	assert_int_equal(rows[1].period, period_make(2023, 3));
+	assert_int_equal(rows[1].lo, 0);
+	assert_int_equal(rows[1].hi, 4);
+	assert_true(rows[1].flags & STD_F_CENSORED);
+	diag_free(&d);
+}
+
+static void test_citizenship_category_by_country_name(void **state)
+{
+	(void)state;
+	const char *map =
+		"[file]\nkind = cells\n[constant]\nindicator = VIC\nyear = 2022\n"
+		"[column c]\nfield = country\n[column dim]\nfield = dimension\n"
+		"map = by citizenship -> citizenship\nmap = by form -> form\n"
+		"[column cat]\nfield = category\nmap = Unknown -> citizenship:U\n"
+		"map = Forced labour -> form:LAB\n[column n]\nfield = count\n";
+	const char *csv = "c,dim,cat,n\n"
+	                  "ITA,by citizenship,Nigeria,12\n"
+	                  "ITA,by citizenship,Unknown,3\n"
+	                  "ITA,by form,Romania,1\n"; /* a country in a form row: error */
+	std_row rows[3];
+	int rcs[3];
+	diag d;
+	diag_init(&d, 20);
+	assert_int_equal(run(map, csv, rows, rcs, 3, &d), 3);
+	assert_int_equal(rcs[0], 0);
+	assert_int_equal(rows[0].citizenship, cl_find_country(&cl, "NGA", 3));
+	assert_int_equal(rows[0].form, STD_TOTAL);
+	assert_int_equal(rcs[1], 0);
+	assert_int_equal(rows[1].citizenship, STD_UNKNOWN);
+	assert_int_equal(rcs[2], 1);
+	assert_non_null(strstr(d.items[d.n_items - 1].msg, "citizenship"));
+	diag_free(&d);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_age_reference_column),
+		cmocka_unit_test(test_year_quarter_constants),
+		cmocka_unit_test(test_citizenship_category_by_country_name),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
