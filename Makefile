@@ -44,7 +44,7 @@ UT_BIN  := $(UT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN     := $(B)/tipstat
 TOOLS   := $(B)/tools/gen_synth
 
-.PHONY: all check unit e2e demo asan install clean bench fuzz lint deps
+.PHONY: all check unit e2e demo asan valgrind install clean bench fuzz lint deps
 all: $(BIN) $(TOOLS)
 
 $(DEPS_OK):
@@ -87,6 +87,11 @@ demo: $(BIN) $(TOOLS)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
+
+# The unit and end-to-end suites under valgrind memcheck: any error or
+# definite leak fails (scripts/valgrind.sh).
+valgrind: $(BIN) $(TOOLS) $(UT_BIN)
+	@bash scripts/valgrind.sh $(CURDIR)/$(B)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tipstat
