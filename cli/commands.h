@@ -10,6 +10,7 @@
 	X(accept, "verify, decrypt and load sealed packages into the warehouse") \
 	X(trust, "add, rotate, revoke and list the office keys the aggregator trusts") \
 	X(status, "coverage matrix: who reported which periods, with versions") \
+	X(submission, "list stored submissions, or write one back byte for byte") \
 	X(log, "show and verify the hash-chained audit trail") \
 	X(protect, "make a protected release: k-anonymous records or protected tables")
 
