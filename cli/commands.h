@@ -12,6 +12,7 @@
 	X(status, "coverage matrix: who reported which periods, with versions") \
 	X(submission, "list stored submissions, or write one back byte for byte") \
 	X(log, "show and verify the hash-chained audit trail") \
+	X(aggregate, "build the cube from the warehouse and show the unprotected overview") \
 	X(protect, "make a protected release: k-anonymous records or protected tables")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);

@@ -88,11 +88,10 @@ $T log show | tail -n 3
 
 if $T aggregate --help >/dev/null 2>&1; then
 	step "aggregator: cube, protection and reports"
-	$T aggregate -o "$OUT/aggregator/cube"
+	$T aggregate | tee "$OUT/aggregator/overview.txt"
 fi
-if $T protect --help >/dev/null 2>&1; then
-	$T protect --method suppression --in "$OUT/aggregator/cube" -o "$OUT/release"
-fi
+step "aggregator: a k-anonymous record release (k = 11)"
+$T protect --method kanon --name demo_records_k11 -o "$OUT/release_records"
 if $T report --help >/dev/null 2>&1; then
 	$T report "$OUT/release" -o "$OUT/report"
 	echo "report: $OUT/report/report.html (and tidy.csv, sdmx.csv)"

@@ -36,4 +36,9 @@ expect_exit 77 $T protect --method kanon -k 100000 --max-suppress 0 --name too_b
 assert_no_file big
 # an existing output directory is never overwritten
 mkdir keep; expect_exit 73 $T protect --method kanon --name x1 -o keep
+# the aggregator overview over the same warehouse
+$T aggregate > agg.txt
+assert_grep "^World " agg.txt
+assert_grep "comparable panel" agg.txt
+expect_exit 66 $T aggregate --warehouse nothere.db
 echo "kanon releases ok"
