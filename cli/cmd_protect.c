@@ -37,7 +37,7 @@ PROTECT_METHODS_HELP
 "  -w, --warehouse DB    warehouse (default $TIPSTAT_WAREHOUSE or ./warehouse.db)\n"
 "  -k K                  kanon: smallest class size (default 11)\n"
 "  -l L                  kanon: l-diversity of the form of exploitation (default off)\n"
-"      --max-suppress P  kanon: at most P%% of records suppressed (default 2)\n"
+"      --max-suppress P  kanon: at most P% of records suppressed (default 2)\n"
 "      --indicator CODE  kanon: VIC, SUS, PROS or CONV (default VIC)\n"
 PROTECT_OPTIONS_HELP
 "      --as-of SEQ       use the warehouse as it was after audit entry SEQ\n"

@@ -29,24 +29,10 @@ typedef struct protect_opts {
 void protect_opts_default(protect_opts *po);
 
 #define PROTECT_METHODS_HELP \
-"  suppression   tables: primary suppression of counts below --threshold and\n" \
-"                secondary suppression across every linked margin (country\n" \
-"                within subregion within region within world, sex x age,\n" \
-"                forms, citizenship, quarters within the year), then an LP\n" \
-"                audit of every suppressed cell; refused (77) if any small\n" \
-"                cell could be narrowed below its protection interval\n" \
-"  dp            tables: discrete Gaussian noise (zCDP, --rho) on country\n" \
-"                figures, aggregates derived by summation; charged to the\n" \
-"                privacy-budget ledger, refused (77) when it would overspend\n"
+"  (suppression and dp, the table methods, are not in this build yet:\n" \
+"   protect refuses them rather than publish unprotected tables)\n"
 
-#define PROTECT_OPTIONS_HELP \
-"      --threshold N     suppression: counts 1..N-1 are sensitive (default 5)\n" \
-"      --zeros MODE      suppression: publish (default) or sensitive\n" \
-"      --supp-method M   suppression: auto (default), glpk or heuristic\n" \
-"      --rho R           dp: zCDP cost of the release (default 0.5)\n" \
-"      --budget NAME     dp: ledger principal charged (default \"release\")\n" \
-"      --seed N          dp: deterministic noise for tests; the release is\n" \
-"                        stamped NOT PRIVATE\n"
+#define PROTECT_OPTIONS_HELP ""
 
 #define PROTECT_LONG_OPTIONS \
 	{"threshold", required_argument, 0, 1001}, {"zeros", required_argument, 0, 1002}, \

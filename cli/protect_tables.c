@@ -56,5 +56,8 @@ int protect_tables(const protect_opts *po, wh *w, const codelists *cl, diag *d)
 {
 	(void)w;
 	(void)cl;
-	return diag_fail(d, EX_USAGE, "unknown method '%s' (kanon, suppression or dp)", po->method);
+	if (!strcmp(po->method, "suppression") || !strcmp(po->method, "dp"))
+		return diag_fail(d, EX_USAGE, "method '%s' is not available in this build; only "
+		                 "kanon (record releases) is", po->method);
+	return diag_fail(d, EX_USAGE, "unknown method '%s' (kanon)", po->method);
 }
