@@ -48,8 +48,10 @@
 #include "core/json.h"
 #include "core/period.h"
 #include "privacy/release.h"
+#include "reports/html.h"
 #include "reports/labels.h"
 #include "reports/rbuf.h"
+#include "reports/report.h"
 #include "reports/sdmx.h"
 #include "reports/tidy.h"
 #include "reports/trend.h"
@@ -204,6 +206,33 @@ static void assert_no_secret(const char *s)
 			fail_msg("a lone 7 in the output near '%s'", ctx);
 		}
 	}
+}
+
+/* The same on an HTML page's text (tags and their attributes, which hold
+ * colours and coordinates, removed; SVG titles and text stay). */
+static void assert_no_secret_html(const char *s)
+{
+	assert_null(strstr(s, "4321"));
+	char *t = malloc(strlen(s) + 1);
+	size_t n = 0;
+	int in_tag = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == '<')
+			in_tag = 1;
+		if (!in_tag)
+			t[n++] = *p;
+		if (*p == '>') {
+			in_tag = 0;
+			t[n++] = ' ';
+		}
+	}
+	t[n] = 0;
+	/* character references are not numbers */
+	for (char *p = strstr(t, "&#"); p; p = strstr(p, "&#"))
+		while (*p && *p != ';')
+			*p++ = ' ';
+	assert_no_secret(t);
+	free(t);
 }
 
 static int has_line(const char *buf, const char *line)
@@ -375,12 +404,169 @@ static void test_trend(void **state)
 	diag_free(&d);
 }
 
+/* Balanced tags: every element opened is closed in order (the page is
+ * XHTML-style: void elements are written self-closing). */
+static void assert_balanced(const char *s)
+{
+	char stack[256][16];
+	int sp = 0;
+	for (const char *p = strchr(s, '<'); p; p = strchr(p + 1, '<')) {
+		if (p[1] == '!')
+			continue; /* doctype */
+		int closing = p[1] == '/';
+		const char *n = p + 1 + closing;
+		size_t len = strcspn(n, " />\n");
+		const char *end = strchr(p, '>');
+		assert_non_null(end);
+		assert_true(len > 0 && len < 16);
+		if (closing) {
+			assert_true(sp > 0);
+			sp--;
+			if (strncmp(stack[sp], n, len) != 0 || stack[sp][len])
+				fail_msg("closing </%.*s> does not match <%s>", (int)len, n, stack[sp]);
+		} else if (end[-1] != '/') {
+			assert_true(sp < 256);
+			memcpy(stack[sp], n, len);
+			stack[sp++][len] = 0;
+		}
+	}
+	assert_int_equal(sp, 0);
+}
+
+static size_t count(const char *s, const char *what)
+{
+	size_t n = 0;
+	for (const char *p = strstr(s, what); p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
+/* xmllint (when installed) must parse the page as well-formed XML. */
+static void assert_xmllint(const char *s, size_t n)
+{
+	if (system("command -v xmllint >/dev/null 2>&1") != 0)
+		return;
+	char path[] = "/tmp/test_reports_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, n), (ssize_t)n);
+	close(fd);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", path);
+	int rc = system(cmd);
+	snprintf(cmd, sizeof cmd, "xmllint --noout --html '%s' 2>&1 | grep -v 'Tag .* invalid' "
+	         "| grep -q error", path);
+	int html_errors = system(cmd) == 0;
+	unlink(path);
+	assert_int_equal(rc, 0);
+	assert_false(html_errors);
+}
+
+static void test_html(void **state)
+{
+	fx *f = *state;
+	rep_buf b = {0};
+	diag d = DIAG_INIT;
+	assert_int_equal(rep_html_render(&f->rel, &f->cl, &b, &d), 0);
+	const char *s = b.s;
+	assert_balanced(s);
+	assert_xmllint(s, b.n);
+	assert_no_secret_html(s);
+	/* private release: no banner */
+	assert_null(strstr(s, "NOT PRIVATE"));
+	assert_null(strstr(s, "<script"));
+	/* escaping of release text */
+	assert_non_null(strstr(s, "Test release &lt;b&gt;&amp;"));
+	assert_non_null(strstr(s, "&lt;/pre&gt;&lt;script&gt;"));
+	/* suppressed cells marked, with the reason */
+	assert_non_null(strstr(s, "<td class=\"x\" title=\"suppressed: small cell\">x<sup>1</sup></td>"));
+	assert_non_null(strstr(s, "<td class=\"x\" title=\"suppressed to protect another cell\">x<sup>2</sup></td>"));
+	/* noisy with its margin, partial flag, coverage */
+	assert_non_null(strstr(s, "<td class=\"noisy\">600&#160;&#177;&#160;12.5<sup>&#8224;</sup></td>"));
+	assert_non_null(strstr(s, "<td>50<sup>p</sup></td>"));
+	assert_non_null(strstr(s, "<td>5/247</td>")); /* world: 5 of the 247 countries reporting */
+	/* line chart: world 3 points, Europe 2 (2021 suppressed is not plotted) */
+	assert_int_equal(count(s, "<circle"), 5);
+	assert_non_null(strstr(s, "World 2021: 2700 &#177; 30.5 (noisy, 95% margin)"));
+	assert_null(strstr(s, "Europe 2021:"));
+	/* trend table for the world: 3 members, +43.8%, slope +350.0, SE 28.9 */
+	assert_non_null(strstr(s, "<td>3</td><td>1600</td><td>2300</td><td>+43.8%</td><td>+350.0</td>"
+	                          "<td>28.9</td><td>[-16.8, 716.8]</td>"));
+	/* groups: world all published (boys noisy, error bar); Europe combined suppressed
+	 * segment = 2800 - 1800 = 1000 of 2800 = 35.7% */
+	assert_non_null(strstr(s, "Boys: 10.7% (noisy)"));
+	assert_non_null(strstr(s, "Suppressed categories (combined): 35.7%"));
+	assert_non_null(strstr(s, "Women: 42.9%"));   /* 1200 / 2800 */
+	assert_non_null(strstr(s, "Girls: 21.4%"));  /* world: 600 / 2800 */
+	assert_int_equal(count(s, "Girls: "), 1);    /* Europe's girls are suppressed: no segment */
+	rep_buf_free(&b);
+
+	/* a release that is not private carries the banner */
+	rel_table np;
+	build_release(&np, 0);
+	assert_int_equal(rep_html_render(&np, &f->cl, &b, &d), 0);
+	assert_balanced(b.s);
+	assert_no_secret_html(b.s);
+	assert_non_null(strstr(b.s, "<div class=\"banner\" id=\"not-private\" role=\"alert\">NOT PRIVATE"));
+	assert_non_null(strstr(b.s, "NOT PRIVATE: raw counts &lt;for testing&gt; &amp; more"));
+	assert_non_null(strstr(b.s, "<title>NOT PRIVATE &#8211; "));
+	rep_buf_free(&b);
+	rel_free(&np);
+	diag_free(&d);
+}
+
+static void test_write_all(void **state)
+{
+	fx *f = *state;
+	diag d = DIAG_INIT;
+	char dir[] = "/tmp/test_reports_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char out[64];
+	snprintf(out, sizeof out, "%s/out", dir);
+	assert_int_equal(rep_write_all(&f->rel, &f->cl, &f->pop, out, &d), 0);
+	static const char *const names[] = {"tidy.csv", "sdmx.csv", "dsd.json", "report.html"};
+	for (int i = 0; i < 4; i++) {
+		char path[128];
+		snprintf(path, sizeof path, "%s/%s", out, names[i]);
+		FILE *fp = fopen(path, "rb");
+		assert_non_null(fp);
+		static char buf[1 << 20];
+		size_t n = fread(buf, 1, sizeof buf - 1, fp);
+		buf[n] = 0;
+		fclose(fp);
+		assert_true(n > 100);
+		if (i == 3)
+			assert_no_secret_html(buf);
+		else if (i == 2)
+			assert_null(strstr(buf, "4321")); /* the DSD holds no data */
+		else
+			assert_no_secret(buf);
+		unlink(path);
+	}
+	rmdir(out);
+	rmdir(dir);
+	/* a geography the codelists do not know: nothing is written */
+	rel_table t;
+	rel_init(&t);
+	rel_row r;
+	cube_value v = {5, 5, 1, 0, 1};
+	rel_row_from_cube(&r, REL_GEO_COUNTRY, "XXX", Y(2020), REL_VIC, CUBE_S_TOTAL, &v);
+	assert_int_equal(rel_add_row(&t, &r, &d), 0);
+	assert_int_equal(rep_write_all(&t, &f->cl, &f->pop, "/tmp/test_reports_never", &d), -1);
+	assert_non_null(strstr(d.msg, "XXX is not in the codelists"));
+	assert_int_equal(access("/tmp/test_reports_never", F_OK), -1);
+	rel_free(&t);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tidy),
 		cmocka_unit_test(test_sdmx),
 		cmocka_unit_test(test_trend),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_write_all),
 	};
 	return cmocka_run_group_tests_name("reports", tests, setup, teardown);
 }
