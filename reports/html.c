@@ -197,8 +197,8 @@ static double nice_max(double m)
 	if (m <= 0)
 		return 1;
 	double p = pow(10, floor(log10(m)));
-	static const double steps[] = {1, 2, 2.5, 5, 10};
-	for (size_t i = 0; i < 5; i++)
+	static const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		if (steps[i] * p >= m)
 			return steps[i] * p;
 	return 10 * p;
