@@ -406,7 +406,9 @@ void rel_row_from_cube(rel_row *r, int geo_kind, const char *geo, int period,
 {
 	memset(r, 0, sizeof *r);
 	r->geo_kind = geo_kind;
-	snprintf(r->geo, sizeof r->geo, "%s", geo);
+	if (geo && strlen(geo) == 3)
+		memcpy(r->geo, geo, 4);
+	/* else left empty: rel_row_check rejects it (no silent truncation) */
 	r->period = period;
 	r->indicator = indicator;
 	r->slot = slot;

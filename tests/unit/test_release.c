@@ -244,6 +244,8 @@ static void test_suppressed_never_numbered(void **state)
 	v = (cube_value){3, 3, 1, 0, 1};
 	rel_row_from_cube(&x, REL_GEO_COUNTRY, "aut", 20200, REL_VIC, CUBE_S_TOTAL, &v);
 	assert_int_equal(rel_row_check(&x, &d), -1);
+	rel_row_from_cube(&x, REL_GEO_COUNTRY, "AUTX", 20200, REL_VIC, CUBE_S_TOTAL, &v);
+	assert_int_equal(rel_row_check(&x, &d), -1); /* not truncated to AUT */
 	rel_row_from_cube(&x, REL_GEO_WORLD, "002", 20200, REL_VIC, CUBE_S_TOTAL, &v);
 	assert_int_equal(rel_row_check(&x, &d), -1);
 	rel_row_from_cube(&x, REL_GEO_REGION, "150", 20200, REL_VIC, CUBE_S_TOTAL, &v);
