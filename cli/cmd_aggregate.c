@@ -14,9 +14,10 @@
 #include "cli/cli.h"
 
 #include "core/period.h"
+#include "privacy/release.h"
 
 static const char usage_text[] =
-"usage: tipstat aggregate [--warehouse DB] [--as-of SEQ] [--indicator CODE]\n"
+"usage: tipstat aggregate [--warehouse DB] [-o DIR] [--as-of SEQ] [--indicator CODE]\n"
 "\n"
 "Build the aggregation cube (country, subregion, region, world; quarters and\n"
 "years; sex x age, forms, citizenship classes) from the latest accepted\n"
@@ -27,6 +28,8 @@ static const char usage_text[] =
 "\n"
 "options:\n"
 "  -w, --warehouse DB    warehouse (default $TIPSTAT_WAREHOUSE or ./warehouse.db)\n"
+"  -o, --output DIR      also write the whole cube as an unprotected release\n"
+"                        (release.csv, release.json) stamped NOT PRIVATE\n"
 "      --as-of SEQ       the warehouse as it was after audit entry SEQ\n"
 "      --indicator CODE  VIC (default), SUS, PROS or CONV for the overview\n"
 "      --codelists DIR   codelists directory\n"
@@ -103,19 +106,55 @@ static void overview(const cube *c, const codelists *cl, const pop_table *pop, i
 	}
 }
 
+/* The whole cube as a release of method none (NOT PRIVATE). */
+static int write_release(const cube *c, const codelists *cl, const whcube_info *info,
+                         const char *dir, diag *d)
+{
+	rel_table t;
+	rel_init(&t);
+	int rc = -1;
+	if (rel_set_name(&t, "cube", d) != 0 ||
+	    rel_set_protection(&t, REL_M_NONE, 0, "NOT PRIVATE: unprotected counts for the "
+	                       "aggregator's internal checks; never publish", d) != 0)
+		goto done;
+	for (size_t i = 0; i < info->n_parts; i++) {
+		char id[24];
+		snprintf(id, sizeof id, "%lld", (long long)info->parts[i].submission_id);
+		if (rel_add_submission(&t, info->parts[i].country, info->parts[i].period,
+		                       info->parts[i].version, id, d) != 0)
+			goto done;
+	}
+	cube_iter it;
+	cube_cell cc;
+	cube_iter_init(&it);
+	while (cube_next(c, &it, &cc)) {
+		const char *geo = cc.geo.kind == CUBE_GEO_COUNTRY ? cl->countries[cc.geo.index].iso3
+		                : cl->regions[cc.geo.index].code;
+		rel_row r;
+		rel_row_from_cube(&r, cc.geo.kind, geo, cc.period, cc.indicator, cc.slot, &cc.v);
+		if (rel_add_row(&t, &r, d) != 0)
+			goto done;
+	}
+	rc = rel_write_dir(&t, dir, d);
+done:
+	rel_free(&t);
+	return rc;
+}
+
 int cmd_aggregate(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"warehouse", required_argument, 0, 'w'}, 		{"as-of", required_argument, 0, 'A'}, {"indicator", required_argument, 0, 'I'},
+		{"warehouse", required_argument, 0, 'w'}, {"output", required_argument, 0, 'o'}, 		{"as-of", required_argument, 0, 'A'}, {"indicator", required_argument, 0, 'I'},
 		{"codelists", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
-	const char *whp = NULL, *ind_s = "VIC", *cl_dir = NULL;
+	const char *whp = NULL, *out = NULL, *ind_s = "VIC", *cl_dir = NULL;
 	size_t as_of = 0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "w:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'w': whp = optarg; break;
+		case 'o': out = optarg; break;
 		case 'I': ind_s = optarg; break;
 		case 'C': cl_dir = optarg; break;
 		case 'A':
@@ -160,6 +199,12 @@ int cmd_aggregate(int argc, char **argv)
 	       (unsigned long long)info.stats.records_counted,
 	       (unsigned long long)info.stats.records_duplicate, (unsigned long long)info.cells);
 	overview(cb, &cl, &pop, ind, &d);
+	if (out && write_release(cb, &cl, &info, out, &d) != 0) {
+		rc = cli_report(&d, "aggregate");
+		goto done;
+	}
+	if (out)
+		printf("\nwrote %s/release.csv: UNPROTECTED, stamped NOT PRIVATE; never publish\n", out);
 done:
 	cube_free(cb);
 	whcube_info_free(&info);

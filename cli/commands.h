@@ -13,7 +13,8 @@
 	X(submission, "list stored submissions, or write one back byte for byte") \
 	X(log, "show and verify the hash-chained audit trail") \
 	X(aggregate, "build the cube from the warehouse and show the unprotected overview") \
-	X(protect, "make a protected release: k-anonymous records or protected tables")
+	X(protect, "make a protected release: k-anonymous records or protected tables") \
+	X(report, "tidy CSV, SDMX-CSV and an HTML report from a release")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 TIPSTAT_COMMANDS

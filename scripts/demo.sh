@@ -88,12 +88,11 @@ $T log show | tail -n 3
 
 if $T aggregate --help >/dev/null 2>&1; then
 	step "aggregator: cube, protection and reports"
-	$T aggregate | tee "$OUT/aggregator/overview.txt"
+	$T aggregate -o "$OUT/aggregator/cube" | tee "$OUT/aggregator/overview.txt"
 fi
 step "aggregator: a k-anonymous record release (k = 11)"
 $T protect --method kanon --name demo_records_k11 -o "$OUT/release_records"
-if $T report --help >/dev/null 2>&1; then
-	$T report "$OUT/release" -o "$OUT/report"
-	echo "report: $OUT/report/report.html (and tidy.csv, sdmx.csv)"
-fi
+step "aggregator: reports of the internal cube (stamped NOT PRIVATE: table protection is not in this build)"
+$T report "$OUT/aggregator/cube" -o "$OUT/report_internal"
+echo "report: $OUT/report_internal/report.html (and tidy.csv, sdmx.csv, dsd.json)"
 printf '\ndemo done in %ss; everything is under %s\n' "$(( $(date +%s) - t0 ))" "$OUT"

@@ -41,4 +41,15 @@ $T aggregate > agg.txt
 assert_grep "^World " agg.txt
 assert_grep "comparable panel" agg.txt
 expect_exit 66 $T aggregate --warehouse nothere.db
+# the internal cube as a NOT PRIVATE release, and its reports
+$T aggregate -o cube >/dev/null
+grep -q '"private": false' cube/release.json || die "cube release not stamped"
+$T report cube -o rep >/dev/null
+for f in tidy.csv sdmx.csv dsd.json report.html; do [ -s "rep/$f" ] || die "report: no $f"; done
+assert_grep "NOT PRIVATE" rep/report.html
+head -n 1 rep/tidy.csv | grep -q '^Iso3_code,Country,Region,Subregion,Indicator,Dimension,Category,Sex,Age,Year,Unit of measurement,VALUE' || die "tidy header"
+# a damaged release is refused and nothing is written
+sed -i '3s/,free,/,primary,/' cube/release.csv
+expect_exit 65 $T report cube -o rep2
+assert_no_file rep2
 echo "kanon releases ok"
