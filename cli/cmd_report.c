@@ -51,19 +51,20 @@ int cmd_report(int argc, char **argv)
 		return rc;
 	diag d;
 	diag_init(&d, 50);
-	rel_table rel;
-	rel_init(&rel);
+	rel_table rel; /* rel_read_dir initialises it, and frees it on failure */
+	int have_rel = 0;
 	pop_table pop = {0};
 	char pop_path[4096];
 	snprintf(pop_path, sizeof pop_path, "%s/../reference/population.csv", cl.dir);
-	if (rel_read_dir(argv[optind], &rel, &d) != 0 || pop_load(pop_path, &cl, &pop, &d) != 0 ||
-	    rep_write_all(&rel, &cl, &pop, out, &d) != 0) {
+	if (rel_read_dir(argv[optind], &rel, &d) != 0 || !(have_rel = 1) ||
+	    pop_load(pop_path, &cl, &pop, &d) != 0 || rep_write_all(&rel, &cl, &pop, out, &d) != 0) {
 		rc = cli_report(&d, "report");
 	} else {
 		printf("%s: tidy.csv, sdmx.csv, dsd.json, report.html from %zu release cells%s\n", out,
 		       rel_n_rows(&rel), rel.meta.is_private ? "" : " (NOT PRIVATE release)");
 	}
-	rel_free(&rel);
+	if (have_rel)
+		rel_free(&rel);
 	pop_free(&pop);
 	codelists_free(&cl);
 	diag_free(&d);
