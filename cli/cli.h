@@ -42,6 +42,9 @@ const char *cli_warehouse_path(const char *opt);
 /* Open the warehouse (flags of wh_open); on failure print and return the
  * exit code, else 0. */
 int cli_open_warehouse(const char *path, int flags, wh **out, const char *cmd);
+/* SHA-256 of a whole file as 64 lower-case hex digits (EX_NOINPUT when it
+ * cannot be opened, EX_IOERR on a read error). */
+int cli_file_sha256(const char *path, char hex[65], diag *d);
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void cli_now(char buf[21]);
 

@@ -48,28 +48,6 @@ static const char usage_text[] =
 "exit codes: 0 all accepted, 64 usage, 65 bad data inside a package, 66 no\n"
 "            input, 74 I/O error, 75 warehouse busy, 77 package refused\n";
 
-/* SHA-256 of a whole file, as hex. */
-static int file_sha256(const char *path, char hex[65], diag *d)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return diag_fail(d, EX_NOINPUT, "%s: cannot open", path);
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	unsigned char buf[65536], h[32];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		crypto_hash_sha256_update(&st, buf, n);
-	int err = ferror(f);
-	fclose(f);
-	if (err)
-		return diag_fail(d, EX_IOERR, "%s: read error", path);
-	crypto_hash_sha256_final(&st, h);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	return 0;
-}
-
 /* Diagnostics about the decrypted temporaries name the package instead:
  * "PKG[data]:12:5: error: ...". */
 static void rename_place(diag *d, const char *tmp, const char *pkg, const char *part)
@@ -142,10 +120,10 @@ static int accept_one(accept_ctx *a, const char *pkg)
 	char sha[65] = "";
 	seal_header h;
 	int rc;
-	char data[4096], man[4096];
+	char data[4200], man[4200]; /* tmpdir (< 4096) + a file name */
 	snprintf(data, sizeof data, "%s/data", a->tmpdir);
 	snprintf(man, sizeof man, "%s/manifest", a->tmpdir);
-	if (file_sha256(pkg, sha, &d) != 0) {
+	if (cli_file_sha256(pkg, sha, &d) != 0) {
 		rc = cli_report(&d, "accept");
 		diag_free(&d);
 		return rc;

@@ -47,25 +47,6 @@ PROTECT_OPTIONS_HELP
 "exit codes: 0 ok, 64 usage, 65 bad data, 66 no warehouse, 73 output exists,\n"
 "            77 refused (protection cannot be met, or the budget is spent)\n";
 
-/* SHA-256 of a file, hex. */
-static int sha256_file(const char *path, char hex[65])
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	unsigned char buf[65536], h[32];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		crypto_hash_sha256_update(&st, buf, n);
-	fclose(f);
-	crypto_hash_sha256_final(&st, h);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	return 0;
-}
-
 static int protect_kanon(const protect_opts *po, wh *w, const codelists *cl, diag *d)
 {
 	recrel_params p;
@@ -86,8 +67,8 @@ static int protect_kanon(const protect_opts *po, wh *w, const codelists *cl, dia
 	if (recrel_write(&r, cl, &p, path, d) != 0)
 		goto done;
 	recrel_describe(&r, desc, sizeof desc);
-	if (sha256_file(path, hex) != 0) {
-		diag_fail(d, EX_IOERR, "%s: cannot read back", path);
+	if (cli_file_sha256(path, hex, d) != 0) {
+		d->code = EX_IOERR; /* our own output could not be read back */
 		goto done;
 	}
 	snprintf(outputs, sizeof outputs, "records.csv:%s", hex);
