@@ -578,6 +578,21 @@ int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *va
 		*value = (double)a->x[i] + dir * r;
 		return 0;
 	}
+	/* A finite goal caps the target's own column, so that the LP stays
+	 * bounded: an unbounded ray has no finite witness table, and callers
+	 * need the witness (its support) to know which cells it moves. */
+	int goal_capped = 0;
+	if (isfinite(goal)) {
+		int col = dir > 0 ? a->colp[i] : a->colm[i];
+		double room = dir > 0 ? room_up(a, i) : room_dn(a, i);
+		double lim = dir > 0 ? goal - (double)a->x[i] : (double)a->x[i] - goal;
+		if (lim < 0)
+			lim = 0;
+		if (col && lim < room) {
+			set_col_bounds(a->P, col, lim);
+			goal_capped = 1;
+		}
+	}
 	glp_set_obj_dir(a->P, dir > 0 ? GLP_MAX : GLP_MIN);
 	if (a->colp[i])
 		glp_set_obj_coef(a->P, a->colp[i], 1.0);
@@ -634,6 +649,8 @@ int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *va
 		glp_set_obj_coef(a->P, a->colp[i], 0.0);
 	if (a->colm[i])
 		glp_set_obj_coef(a->P, a->colm[i], 0.0);
+	if (goal_capped && !rc && region_cols(a, i, d))
+		rc = -1; /* restores the target's true bounds */
 	if (rc)
 		region_reset(a);
 	return rc;

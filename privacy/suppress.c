@@ -237,7 +237,9 @@ static double now(void)
 
 /* Protect primary number p by hiding, one at a time, the cheapest
  * published cell in a constraint of the cell or of its current witness,
- * until the attacker LP agrees.  Slow but works on any table. */
+ * until the attacker LP agrees.  Slow but works on any table.  Returns 1
+ * when it finds no further cell to hide (the caller then uses its last
+ * resort), 0 when protected, -1 on failure. */
 static int protect_partner(ctx *c, size_t p, diag *d)
 {
 	sdct_table *t = c->t;
@@ -304,11 +306,7 @@ static int protect_partner(ctx *c, size_t p, diag *d)
 		if (rc)
 			break;
 		if (best == UINT32_MAX || round > t->n_cells) {
-			char lab[256];
-			rc = diag_fail(d, EX_DATAERR,
-			               "suppress: primary cell '%s' cannot be protected (public bounds or "
-			               "the table's structure pin it)",
-			               sdct_label(t, i, lab, sizeof lab));
+			rc = 1; /* gave up: the caller has a last resort */
 			break;
 		}
 		set_status(c, best, SDCT_SECONDARY);
@@ -739,6 +737,71 @@ static int global_phase(ctx *c, double *lower_bound, diag *d)
 	return 0;
 }
 
+/* Last resort for primary number p: hide every published cell, certify,
+ * then publish again every cell so hidden that the witness does not move
+ * (witnesses of other primaries never move a cell that was published, so
+ * they stay valid).  Only if even that fails is the cell unprotectable. */
+static int protect_all(ctx *c, size_t p, diag *d)
+{
+	sdct_table *t = c->t;
+	vec32 hid = {0};
+	int rc = 0, ok = 0;
+	for (size_t j = 0; j < t->n_cells && !rc; j++)
+		if (t->cells[j].status == SDCT_PUBLISHED) {
+			if (v32_push(&hid, (uint32_t)j))
+				rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
+			else
+				set_status(c, (uint32_t)j, SDCT_SECONDARY);
+		}
+	if (!rc)
+		rc = lp_certify(c, p, &ok, d);
+	if (!rc && !ok) {
+		char lab[256];
+		rc = diag_fail(d, EX_DATAERR,
+		               "suppress: primary cell '%s' cannot be protected, even with every "
+		               "other cell suppressed (public bounds or the table's structure pin it)",
+		               sdct_label(t, c->prim[p], lab, sizeof lab));
+	}
+	for (uint32_t k = 0; k < hid.n; k++) {
+		uint32_t j = hid.v[k];
+		if (rc || !support_has(c, p, j))
+			set_status(c, j, SDCT_PUBLISHED);
+	}
+	free(hid.v);
+	return rc;
+}
+
+/* Protect primary number p, whatever it takes: the attacker LP first (it
+ * may be protected already), then the cheapest cells of a neighbourhood
+ * by MIP, then partners one by one, then the last resort. */
+static int protect_one(ctx *c, size_t p, int use_mip, vec32 *N, vec32 *chosen, diag *d)
+{
+	int ok;
+	if (lp_certify(c, p, &ok, d))
+		return -1;
+	if (ok)
+		return 0;
+	if (use_mip) {
+		int feasible = 0;
+		size_t cap = c->o->mip_max_cells ? c->o->mip_max_cells : 300;
+		if (neighbourhood(c, c->prim[p], cap, N, d) ||
+		    select_mip(c, p, N, chosen, &feasible, d))
+			return -1;
+		if (feasible) {
+			for (size_t q = 0; q < chosen->n; q++)
+				set_status(c, chosen->v[q], SDCT_SECONDARY);
+			if (lp_certify(c, p, &ok, d))
+				return -1;
+			if (ok)
+				return 0;
+		}
+	}
+	int rc = protect_partner(c, p, d);
+	if (rc <= 0)
+		return rc;
+	return protect_all(c, p, d);
+}
+
 static int method_glpk(ctx *c, diag *d)
 {
 	double lb = 0;
@@ -746,28 +809,9 @@ static int method_glpk(ctx *c, diag *d)
 		return -1;
 	c->st->lower_bound = lb;
 	vec32 N = {0}, chosen = {0};
-	size_t cap = c->o->mip_max_cells ? c->o->mip_max_cells : 300;
 	int rc = 0;
-	for (size_t p = 0; p < c->n_prim && !rc; p++) {
-		int ok;
-		if ((rc = lp_certify(c, p, &ok, d)))
-			break;
-		if (ok)
-			continue;
-		int feasible = 0;
-		if ((rc = neighbourhood(c, c->prim[p], cap, &N, d)) ||
-		    (rc = select_mip(c, p, &N, &chosen, &feasible, d)))
-			break;
-		if (feasible) {
-			for (size_t q = 0; q < chosen.n; q++)
-				set_status(c, chosen.v[q], SDCT_SECONDARY);
-			if ((rc = lp_certify(c, p, &ok, d)))
-				break;
-			if (ok)
-				continue;
-		}
-		rc = protect_partner(c, p, d);
-	}
+	for (size_t p = 0; p < c->n_prim && !rc; p++)
+		rc = protect_one(c, p, 1, &N, &chosen, d);
 	free(N.v);
 	free(chosen.v);
 	return rc;
@@ -816,6 +860,8 @@ typedef struct hx {
 	int64_t def0;          /* deficit before the pattern being searched */
 	size_t budget;
 	double lambda;
+	uint32_t *rowmark;     /* constraints checked by hx_verify (stamp) */
+	uint32_t rowstamp;
 } hx;
 
 static int64_t i64min(int64_t a, int64_t b)
@@ -1164,6 +1210,50 @@ static int hx_search(hx *h, int free_only, size_t budget)
 	return hx_deficit(h, h->best_up, h->best_dn, NULL, NULL) < def0;
 }
 
+/* The independent check of the two witness tables x* + devp and x* + devm
+ * built from patterns: every moved cell is an unknown of the attacker and
+ * stays within its attacker bounds, every constraint touching a moved
+ * cell still adds up, and cell i reaches its requirement.  Only this check
+ * lets a pattern witness count: the search itself is never trusted. */
+static int hx_verify(hx *h)
+{
+	const sdct_table *t = h->t;
+	const int64_t *x = h->c->x;
+	if (++h->rowstamp == 0) {
+		memset(h->rowmark, 0, (t->n_cons + 1) * sizeof *h->rowmark);
+		h->rowstamp = 1;
+	}
+	for (size_t q = 0; q < h->n_touched; q++) {
+		uint32_t j = h->touched[q];
+		if (!h->devp[j] && !h->devm[j])
+			continue;
+		const sdct_cell *cl = &t->cells[j];
+		if (!sdct_is_var(cl))
+			return 0;
+		int64_t lo, hi;
+		cell_bounds(cl, 0, &lo, &hi);
+		int64_t wp = x[j] + h->devp[j], wm = x[j] + h->devm[j];
+		if (wp < lo || wm < lo || (hi != SDCT_INF && (wp > hi || wm > hi)))
+			return 0;
+		for (uint32_t k = t->cell_start[j]; k < t->cell_start[j + 1]; k++) {
+			uint32_t r = t->cell_cons[k];
+			if (h->rowmark[r] == h->rowstamp)
+				continue;
+			h->rowmark[r] = h->rowstamp;
+			int64_t sp = h->devp[t->con_total[r]], sm = h->devm[t->con_total[r]];
+			for (uint32_t e = t->con_start[r]; e < t->con_start[r + 1]; e++) {
+				sp -= h->devp[t->con_parts[e]];
+				sm -= h->devm[t->con_parts[e]];
+			}
+			if (sp || sm)
+				return 0;
+		}
+	}
+	const sdct_cell *ci = &t->cells[h->i];
+	int64_t whi = x[h->i] + h->devp[h->i], wlo = x[h->i] + h->devm[h->i];
+	return whi >= ci->req_hi && wlo <= ci->req_lo && whi - wlo >= ci->req_width;
+}
+
 /* Build witnesses for primary number p from patterns; with allow_cost,
  * published cells may be hidden.  *closed tells whether the requirement
  * is met.  The witness support is recorded. */
@@ -1235,6 +1325,8 @@ static int hx_protect(hx *h, size_t p, int allow_cost, int *closed, diag *d)
 	}
 	if (!*closed && hx_deficit(h, 0, 0, NULL, NULL) == 0)
 		*closed = 1;
+	if (*closed && !hx_verify(h))
+		*closed = 0; /* the witnesses do not hold: let the LP decide */
 	if (*closed) {
 		/* support: cells the witnesses move */
 		size_t m = 0;
@@ -1268,7 +1360,9 @@ static int hx_init(hx *h, ctx *c, diag *d)
 	h->vecs = malloc(h->k * HX_MAXV * sizeof *h->vecs);
 	h->scell = malloc(HX_MAXSUP * 2 * sizeof *h->scell);
 	h->ssign = malloc(HX_MAXSUP * 2 * sizeof *h->ssign);
-	if (!h->devp || !h->devm || !h->touched || !h->tmark || !h->vecs || !h->scell || !h->ssign)
+	h->rowmark = calloc(c->t->n_cons + 1, sizeof *h->rowmark);
+	if (!h->devp || !h->devm || !h->touched || !h->tmark || !h->vecs || !h->scell || !h->ssign ||
+	    !h->rowmark)
 		return diag_fail(d, EX_OSERR, "suppress: out of memory");
 	/* a unit of deficit is worth about one published cell */
 	double sum = 0;
@@ -1291,6 +1385,7 @@ static void hx_free(hx *h)
 	free(h->vecs);
 	free(h->scell);
 	free(h->ssign);
+	free(h->rowmark);
 }
 
 /* ---------------------------------------------------------------- 6 --- */
@@ -1422,23 +1517,30 @@ static int cleanup(ctx *c, hx *h, diag *d)
 
 static int method_heuristic(ctx *c, hx *h, diag *d)
 {
-	for (size_t p = 0; p < c->n_prim; p++) {
+	vec32 N = {0}, chosen = {0};
+	int rc = 0;
+	for (size_t p = 0; p < c->n_prim && !rc; p++) {
 		int closed;
-		if (hx_protect(h, p, 1, &closed, d))
-			return -1;
-		if (!closed && protect_partner(c, p, d))
-			return -1;
+		if ((rc = hx_protect(h, p, 1, &closed, d)))
+			break;
+		if (!closed)
+			rc = protect_one(c, p, 1, &N, &chosen, d);
 	}
-	return 0;
+	free(N.v);
+	free(chosen.v);
+	return rc;
 }
 
 /* Generic tables without a cross structure, large: partners only. */
 static int method_partner(ctx *c, diag *d)
 {
-	for (size_t p = 0; p < c->n_prim; p++)
-		if (protect_partner(c, p, d))
-			return -1;
-	return 0;
+	vec32 N = {0}, chosen = {0};
+	int rc = 0;
+	for (size_t p = 0; p < c->n_prim && !rc; p++)
+		rc = protect_one(c, p, 0, &N, &chosen, d);
+	free(N.v);
+	free(chosen.v);
+	return rc;
 }
 
 static int cmp_prim(const void *a, const void *b, const sdct_table *t)
@@ -1533,10 +1635,9 @@ int supp_secondary(sdct_table *t, const supp_opts *o, supp_stats *st, diag *d)
 	if (method == SUPP_GLPK) {
 		rc = method_glpk(&c, d);
 	} else if (method == SUPP_HEURISTIC && t->n_dims) {
-		if (!(rc = hx_init(&h, &c, d))) {
-			have_hx = 1;
+		have_hx = 1; /* hx_free copes with a partial hx_init */
+		if (!(rc = hx_init(&h, &c, d)))
 			rc = method_heuristic(&c, &h, d);
-		}
 	} else if (method == SUPP_HEURISTIC) {
 		rc = method_partner(&c, d);
 	} else {
