@@ -58,6 +58,56 @@ static int64_t pct_of(unsigned pct, int64_t t)
 	return ((int64_t)pct * t + 99) / 100; /* ceil */
 }
 
+/* What public intervals alone reveal: with every cell hidden, an attacker
+ * still knows the public bounds and the constraints, so a primary cell is
+ * known to lie in [A, B] before anything is released.  No release can
+ * widen that, so the requirement is clamped to it (a requirement beyond
+ * it could never be met, and would be pointless).  Only public bounds can
+ * make [A, B] narrower than [0, inf), so tables without any are skipped. */
+static int clamp_public(sdct_table *t, size_t np, diag *d)
+{
+	int any = 0;
+	for (size_t c = 0; c < t->n_cells && !any; c++)
+		any = (t->cells[c].flags & SDCT_F_PUBLIC_BOUNDS) != 0;
+	if (!any || !np)
+		return 0;
+	uint8_t *saved = malloc(t->n_cells);
+	if (!saved)
+		return diag_fail(d, EX_OSERR, "suppress: out of memory");
+	for (size_t c = 0; c < t->n_cells; c++) {
+		saved[c] = t->cells[c].status;
+		if (saved[c] == SDCT_PUBLISHED)
+			t->cells[c].status = SDCT_SECONDARY;
+	}
+	sdca_attacker *a = NULL;
+	int rc = sdca_attacker_new(t, NULL, 0, &a, d);
+	for (size_t c = 0; c < t->n_cells && !rc; c++) {
+		sdct_cell *cl = &t->cells[c];
+		if (cl->status != SDCT_PRIMARY)
+			continue;
+		double mn, mx;
+		int ex, in;
+		if (sdca_optimize(a, (uint32_t)c, -1, -HUGE_VAL, &mn, &ex, &in, d) ||
+		    sdca_optimize(a, (uint32_t)c, +1, HUGE_VAL, &mx, &ex, &in, d)) {
+			rc = -1;
+			break;
+		}
+		int64_t A = (int64_t)ceil(mn - 1e-6);
+		int64_t B = mx >= 9.2e18 ? SDCT_INF : (int64_t)floor(mx + 1e-6);
+		if (cl->req_lo < A)
+			cl->req_lo = A;
+		if (B != SDCT_INF && cl->req_hi > B)
+			cl->req_hi = B;
+		if (B != SDCT_INF && cl->req_width > B - A)
+			cl->req_width = B - A;
+	}
+	sdca_attacker_free(a);
+	for (size_t c = 0; c < t->n_cells; c++)
+		t->cells[c].status = saved[c];
+	free(saved);
+	return rc;
+}
+
 int supp_primary(sdct_table *t, const supp_params *p, size_t *n_primary, diag *d)
 {
 	supp_params def;
@@ -96,7 +146,7 @@ int supp_primary(sdct_table *t, const supp_params *p, size_t *n_primary, diag *d
 	}
 	if (n_primary)
 		*n_primary = np;
-	return 0;
+	return clamp_public(t, np, d);
 }
 
 void supp_costs(sdct_table *t, int objective, double total_weight, double top_weight)

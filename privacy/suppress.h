@@ -17,7 +17,11 @@
  *   Since such an interval contains the true value v (0 < v < T), it
  *   contains 0 or T: an attacker can never conclude "this count is small
  *   and non-zero".  A censored cell whose interval is public can only be
- *   required not to be narrowed below that interval.
+ *   required not to be narrowed below that interval.  More generally,
+ *   when the table has public bounds, [A, B] is what the attacker derives
+ *   from the public bounds and the constraints with every cell hidden
+ *   (two LPs per primary cell): no release can hide more than that, so
+ *   the requirement is clamped to it.
  *
  * Secondary suppression chooses further cells so that every primary cell
  * meets its requirement against the attacker of privacy/audit.h, at least

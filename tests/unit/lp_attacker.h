@@ -131,39 +131,55 @@ static int lpa_range(const sdct_table *t, size_t cell, int integer, double *lo, 
 	return rc;
 }
 
-/* Does the attacker's interval for every primary cell reach
- * [cell.lo - 0, cell.hi] and span at least min(width, B - A), where
- * [A, B] is what is known of the cell anyway?  width is given by the test
- * (typically the threshold), not read from the table's requirements.
- * Returns the number of primary cells that fail; *first the first one. */
+/* The attacker's a priori range of a cell: every cell hidden, so only the
+ * public bounds (SDCT_F_PUBLIC_BOUNDS) and the constraints are known. */
+static glp_prob *lpa_build_apriori(const sdct_table *t)
+{
+	sdct_table tmp = *t; /* shallow: only the statuses differ */
+	sdct_cell *cells = malloc((t->n_cells + 1) * sizeof *cells);
+	for (size_t c = 0; c < t->n_cells; c++) {
+		cells[c] = t->cells[c];
+		cells[c].status = SDCT_SECONDARY;
+	}
+	tmp.cells = cells;
+	glp_prob *P = lpa_build(&tmp, 0);
+	free(cells);
+	return P;
+}
+
+/* Does the attacker's interval for every primary cell reach the cell's own
+ * interval and span at least `width` (typically the threshold, given by
+ * the test, not read from the table's requirements)?  Both are limited to
+ * what the public bounds alone reveal: the a priori range [A, B] (every
+ * cell hidden), computed here too.  Returns the number of primary cells
+ * that fail; *first the first one. */
 static size_t lpa_check_all(const sdct_table *t, int64_t width, int integer, size_t *first)
 {
 	size_t bad = 0;
 	*first = SIZE_MAX;
 	glp_prob *P = lpa_build(t, integer);
+	glp_prob *Q = lpa_build_apriori(t);
 	for (size_t c = 0; c < t->n_cells; c++) {
 		const sdct_cell *cl = &t->cells[c];
 		if (cl->status != SDCT_PRIMARY)
 			continue;
-		double lo, hi;
-		if (lpa_opt(P, c, -1, integer, &lo) || lpa_opt(P, c, +1, integer, &hi)) {
+		double lo, hi, A, B;
+		if (lpa_opt(P, c, -1, integer, &lo) || lpa_opt(P, c, +1, integer, &hi) ||
+		    lpa_opt(Q, c, -1, 0, &A) || lpa_opt(Q, c, +1, 0, &B)) {
 			bad++;
 			if (*first == SIZE_MAX)
 				*first = c;
 			continue;
 		}
-		double A, B;
-		lpa_bounds(t, c, &A, &B);
-		if (!(cl->flags & SDCT_F_PUBLIC_BOUNDS)) {
-			A = 0;
-			B = LPA_INF;
-		}
+		/* inward rounding: the attacker knows counts are integers */
+		A = ceil(A - 1e-6);
+		B = B == HUGE_VAL ? HUGE_VAL : floor(B + 1e-6);
 		double need = (double)width;
-		if (B != LPA_INF && B - A < need)
+		if (B != HUGE_VAL && B - A < need)
 			need = B - A;
-		/* inward rounding: the attacker knows the count is an integer */
+		double want_lo = fmax((double)cl->lo, A), want_hi = fmin((double)cl->hi, B);
 		double ilo = ceil(lo - 1e-6), ihi = hi == HUGE_VAL ? HUGE_VAL : floor(hi + 1e-6);
-		int ok = ilo <= (double)cl->lo && ihi >= (double)cl->hi && ihi - ilo >= need;
+		int ok = ilo <= want_lo && ihi >= want_hi && ihi - ilo >= need;
 		if (!ok) {
 			bad++;
 			if (*first == SIZE_MAX)
@@ -171,6 +187,7 @@ static size_t lpa_check_all(const sdct_table *t, int64_t width, int integer, siz
 		}
 	}
 	glp_delete_prob(P);
+	glp_delete_prob(Q);
 	return bad;
 }
 

@@ -241,30 +241,46 @@ static void test_primary_rule(void **state)
 	diag_free(&d);
 }
 
-/* total = a + b, a = 2, b = 10 with public bounds [10, 10] (the country
- * published b itself): nothing can protect a. */
+/* total = a + b = 12 and b = 10, both published by the country itself
+ * (public bounds): a = 2 is public knowledge already.  The requirement is
+ * clamped to what public bounds reveal ([2, 2], width 0), so nothing is
+ * hidden for it.  A caller insisting on width 5 gets EX_DATAERR naming
+ * the cell: nothing can protect it. */
 static void test_unprotectable(void **state)
 {
 	(void)state;
-	sdct_table t;
-	diag d = DIAG_INIT;
-	sdct_init(&t);
-	uint32_t tot, a, b;
-	assert_int_equal(sdct_add_cell(&t, 12, 12, SDCT_F_PUBLIC_BOUNDS, "total", &tot, &d), 0);
-	assert_int_equal(sdct_add_cell(&t, 2, 2, 0, "girls", &a, &d), 0);
-	assert_int_equal(sdct_add_cell(&t, 10, 10, SDCT_F_PUBLIC_BOUNDS, "boys", &b, &d), 0);
-	uint32_t parts[2] = {a, b};
-	assert_int_equal(sdct_add_constraint(&t, tot, parts, 2, &d), 0);
-	assert_int_equal(sdct_finalize(&t, &d), 0);
-	assert_int_equal(supp_primary(&t, NULL, NULL, &d), 0);
-	supp_opts o;
-	supp_opts_default(&o);
-	o.method = SUPP_GLPK;
-	assert_int_equal(supp_secondary(&t, &o, NULL, &d), -1);
-	assert_int_equal(d.code, EX_DATAERR);
-	assert_non_null(strstr(d.msg, "girls"));
-	sdct_free(&t);
-	diag_free(&d);
+	for (int method = SUPP_GLPK; method <= SUPP_HEURISTIC; method++) {
+		sdct_table t;
+		diag d = DIAG_INIT;
+		sdct_init(&t);
+		uint32_t tot, a, b;
+		assert_int_equal(sdct_add_cell(&t, 12, 12, SDCT_F_PUBLIC_BOUNDS, "total", &tot, &d), 0);
+		assert_int_equal(sdct_add_cell(&t, 2, 2, 0, "girls", &a, &d), 0);
+		assert_int_equal(sdct_add_cell(&t, 10, 10, SDCT_F_PUBLIC_BOUNDS, "boys", &b, &d), 0);
+		uint32_t parts[2] = {a, b};
+		assert_int_equal(sdct_add_constraint(&t, tot, parts, 2, &d), 0);
+		assert_int_equal(sdct_finalize(&t, &d), 0);
+		assert_int_equal(supp_primary(&t, NULL, NULL, &d), 0);
+		assert_int_equal(t.cells[a].status, SDCT_PRIMARY);
+		assert_int_equal(t.cells[a].req_lo, 2);
+		assert_int_equal(t.cells[a].req_hi, 2);
+		assert_int_equal(t.cells[a].req_width, 0);
+		supp_opts o;
+		supp_opts_default(&o);
+		o.method = method;
+		supp_stats st;
+		assert_int_equal(supp_secondary(&t, &o, &st, &d), 0);
+		assert_int_equal(st.n_secondary, 0);
+		attack_ok(&t, 5);
+
+		t.cells[a].req_width = 5;
+		t.cells[a].req_lo = 0;
+		assert_int_equal(supp_secondary(&t, &o, NULL, &d), -1);
+		assert_int_equal(d.code, EX_DATAERR);
+		assert_non_null(strstr(d.msg, "girls"));
+		sdct_free(&t);
+		diag_free(&d);
+	}
 }
 
 /* The property test: random 1-3 dimensional hierarchical tables. */
