@@ -11,6 +11,7 @@
 #include "aggregator/measures.h"
 #include "aggregator/population.h"
 #include "aggregator/whcube.h"
+#include "privacy/tabrel.h"
 #include "cli/cli.h"
 
 #include "core/period.h"
@@ -117,24 +118,8 @@ static int write_release(const cube *c, const codelists *cl, const whcube_info *
 	    rel_set_protection(&t, REL_M_NONE, 0, "NOT PRIVATE: unprotected counts for the "
 	                       "aggregator's internal checks; never publish", d) != 0)
 		goto done;
-	for (size_t i = 0; i < info->n_parts; i++) {
-		char id[24];
-		snprintf(id, sizeof id, "%lld", (long long)info->parts[i].submission_id);
-		if (rel_add_submission(&t, info->parts[i].country, info->parts[i].period,
-		                       info->parts[i].version, id, d) != 0)
-			goto done;
-	}
-	cube_iter it;
-	cube_cell cc;
-	cube_iter_init(&it);
-	while (cube_next(c, &it, &cc)) {
-		const char *geo = cc.geo.kind == CUBE_GEO_COUNTRY ? cl->countries[cc.geo.index].iso3
-		                : cl->regions[cc.geo.index].code;
-		rel_row r;
-		rel_row_from_cube(&r, cc.geo.kind, geo, cc.period, cc.indicator, cc.slot, &cc.v);
-		if (rel_add_row(&t, &r, d) != 0)
-			goto done;
-	}
+	if (tabrel_fill(c, cl, info, NULL, &t, d) != 0)
+		goto done;
 	rc = rel_write_dir(&t, dir, d);
 done:
 	rel_free(&t);

@@ -20,6 +20,9 @@ typedef struct protect_opts {
 	long threshold;               /* primary: 0 < v < threshold */
 	int zeros_sensitive;
 	const char *supp_method;      /* auto | glpk | heuristic */
+	int quarters;                 /* publish quarters too */
+	long cleanup_s;               /* clean-up budget per table, seconds */
+	long threads;                 /* tables protected at once */
 	/* dp */
 	double rho;
 	const char *seed;             /* deterministic test seed: NOT PRIVATE */
@@ -29,15 +32,30 @@ typedef struct protect_opts {
 void protect_opts_default(protect_opts *po);
 
 #define PROTECT_METHODS_HELP \
-"  (suppression and dp, the table methods, are not in this build yet:\n" \
-"   protect refuses them rather than publish unprotected tables)\n"
+"  suppression   the cube's tables (every indicator and year: geography x\n" \
+"                period x breakdowns, linked by all their totals) with small\n" \
+"                counts hidden (primary), enough other cells hidden that no\n" \
+"                small count can be worked out from the totals (secondary),\n" \
+"                and an LP audit of every hidden cell; refused (77) if any\n" \
+"                small count could be narrowed; writes DIR/release.csv\n"
 
-#define PROTECT_OPTIONS_HELP ""
+#define PROTECT_OPTIONS_HELP \
+"      --threshold T     suppression: counts 1..T-1 are sensitive (default 5)\n" \
+"      --zeros POLICY    suppression: publish (default) or sensitive\n" \
+"      --supp-method M   suppression: auto (default), glpk or heuristic\n" \
+"      --quarters        suppression: publish quarters as well as years (much\n" \
+"                        slower; default: annual tables, quarters unpublished)\n" \
+"      --cleanup-seconds S  suppression: time for publishing again hidden cells\n" \
+"                        that turn out not to be needed, per table (default 20;\n" \
+"                        less time hides more, never protects less)\n" \
+"      --threads N       suppression: tables protected at once (default 2)\n"
 
 #define PROTECT_LONG_OPTIONS \
 	{"threshold", required_argument, 0, 1001}, {"zeros", required_argument, 0, 1002}, \
 	{"supp-method", required_argument, 0, 1003}, {"rho", required_argument, 0, 1004}, \
-	{"seed", required_argument, 0, 1005}, {"budget", required_argument, 0, 1006},
+	{"seed", required_argument, 0, 1005}, {"budget", required_argument, 0, 1006}, \
+	{"quarters", no_argument, 0, 1007}, {"cleanup-seconds", required_argument, 0, 1008}, \
+	{"threads", required_argument, 0, 1009},
 
 /* 0 if c was one of the table options (stored in po), -1 otherwise. */
 int protect_parse_option(protect_opts *po, int c, const char *arg);

@@ -134,7 +134,7 @@ static double room_up(const sdca_attacker *a, uint32_t j)
 	int64_t lo, hi;
 	bounds(a, j, &lo, &hi);
 	(void)lo;
-	return hi == SDCT_INF ? HUGE_VAL : (double)(hi - a->x[j]);
+	return hi >= SDCT_HUGE ? HUGE_VAL : (double)(hi - a->x[j]);
 }
 
 static double room_dn(const sdca_attacker *a, uint32_t j)
@@ -435,6 +435,14 @@ static int simplex(sdca_attacker *a, diag *d)
 		ret = glp_simplex(a->P, &a->parm);
 		a->n_lp++;
 	}
+	if (!ret && glp_get_status(a->P) == GLP_NOFEAS) {
+		/* y = 0 is feasible by construction, so "no feasible solution"
+		 * is round-off on a long warm-started run (bounds up to 2^40
+		 * beside unit steps): restart from the basis of y = 0. */
+		glp_std_basis(a->P);
+		ret = glp_simplex(a->P, &a->parm);
+		a->n_lp++;
+	}
 	if (ret)
 		return diag_fail(d, EX_SOFTWARE, "audit: GLPK simplex failed (code %d)", ret);
 	return 0;
@@ -612,7 +620,9 @@ int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *va
 			break;
 		}
 		if (st != GLP_OPT) {
-			rc = diag_fail(d, EX_SOFTWARE, "audit: unexpected LP status %d", st);
+			char lab[256];
+			rc = diag_fail(d, EX_SOFTWARE, "audit: unexpected LP status %d optimising '%s'",
+			               st, sdct_label(t, i, lab, sizeof lab));
 			break;
 		}
 		*value = (double)a->x[i] + glp_get_obj_val(a->P);

@@ -50,7 +50,7 @@
 #include "privacy/sdc_table.h"
 #include "privacy/suppress.h"
 
-#define CUBESUPP_BIG ((int64_t)1 << 40) /* stands for "no upper bound" */
+#define CUBESUPP_BIG SDCT_HUGE /* stands for "no upper bound" */
 
 enum cubesupp_status {
 	CUBESUPP_PUBLISHED = 0,
@@ -63,6 +63,9 @@ typedef struct cubesupp_params {
 	supp_params primary;     /* threshold 5, zeros published, levels 0/0/100 */
 	supp_opts secondary;     /* supp_opts_default, but no_global = 1 */
 	int audit_mode;          /* enum sdca_mode; default SDCA_EXACT */
+	int quarters;            /* 1: publish quarters too; default 0 (years
+	                            only: quarter cells become not available) */
+	unsigned threads;        /* tables protected at once; default 2 */
 } cubesupp_params;
 
 void cubesupp_params_default(cubesupp_params *p);
@@ -78,6 +81,7 @@ typedef struct cubesupp_report {
 	size_t narrow_cell;      /* cube index, SIZE_MAX when no primary */
 	double narrow_lo, narrow_hi;
 	size_t n_lp;             /* simplex calls of the audits */
+	size_t n_cut;            /* secondaries the clean-up had no time for */
 	double seconds_build, seconds_suppress, seconds_audit;
 } cubesupp_report;
 
@@ -103,7 +107,7 @@ size_t cubesupp_index(const cube *c, int geo_pos, int period, int indicator, int
 /* Build (finalized, statuses all published) the table of one indicator
  * and year; *cube_idx (n_cells entries, malloc'd) maps its cells to cube
  * indices.  Fails with EX_DATAERR when the year is not in the cube. */
-int cubesupp_table(const cube *c, int indicator, int year, sdct_table *t, size_t **cube_idx,
-                   diag *d);
+int cubesupp_table(const cube *c, int indicator, int year, int quarters, sdct_table *t,
+                   size_t **cube_idx, diag *d);
 
 #endif

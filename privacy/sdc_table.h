@@ -47,6 +47,12 @@ enum sdct_flags {
 
 /* "No upper bound": protection requirements and attacker bounds use it. */
 #define SDCT_INF INT64_MAX
+/* Cells need a finite hi; one at or above SDCT_HUGE stands for "no upper
+ * bound" (an interval like "5 or more").  The attacker LPs treat such a
+ * bound as absent: counts never come near 2^40, and LPs that keep bounds
+ * of that size beside unit steps lose feasibility to round-off (seen in
+ * GLPK on a 1,585-cell table of the bundled data). */
+#define SDCT_HUGE ((int64_t)1 << 40)
 
 typedef struct sdct_cell {
 	int64_t lo, hi;        /* value interval; lo == hi when exact */

@@ -85,10 +85,29 @@ static int clamp_public(sdct_table *t, size_t np, diag *d)
 		sdct_cell *cl = &t->cells[c];
 		if (cl->status != SDCT_PRIMARY)
 			continue;
+		/* Solve only as far as the requirement needs: when a witness
+		 * reaches req_lo below and max(req_hi, that + req_width) above,
+		 * nothing is clamped.  Otherwise both ends are made exact, since
+		 * a clamp must come from the true [A, B] (a witness value in
+		 * place of A would lower the width requirement too far). */
 		double mn, mx;
 		int ex, in;
-		if (sdca_optimize(a, (uint32_t)c, -1, -HUGE_VAL, &mn, &ex, &in, d) ||
-		    sdca_optimize(a, (uint32_t)c, +1, HUGE_VAL, &mx, &ex, &in, d)) {
+		uint32_t ci = (uint32_t)c;
+		if (sdca_optimize(a, ci, -1, (double)cl->req_lo, &mn, &ex, &in, d)) {
+			rc = -1;
+			break;
+		}
+		double goal = (double)cl->req_hi;
+		if (mn + (double)cl->req_width > goal)
+			goal = mn + (double)cl->req_width;
+		if (sdca_optimize(a, ci, +1, goal, &mx, &ex, &in, d)) {
+			rc = -1;
+			break;
+		}
+		if (mx >= goal - 1e-6 && mn <= (double)cl->req_lo + 1e-6)
+			continue;
+		if (sdca_optimize(a, ci, -1, -HUGE_VAL, &mn, &ex, &in, d) ||
+		    sdca_optimize(a, ci, +1, HUGE_VAL, &mx, &ex, &in, d)) {
 			rc = -1;
 			break;
 		}
@@ -846,6 +865,15 @@ static int protect_one(ctx *c, size_t p, int use_mip, vec32 *N, vec32 *chosen, d
 				return 0;
 		}
 	}
+	/* After a failed MIP, the witnesses of the attacker with every cell
+	 * hidden (protect_all) give a small protecting set at once; the
+	 * one-at-a-time partner search was measured to hide 100-600 cells
+	 * for one small world total of the cube, then left the clean-up to
+	 * undo them slowly.  Without a MIP (method_partner) partners come
+	 * first: they keep the hidden set local on tables too large for an
+	 * attacker LP over everything. */
+	if (use_mip)
+		return protect_all(c, p, d);
 	int rc = protect_partner(c, p, d);
 	if (rc <= 0)
 		return rc;
@@ -1486,7 +1514,13 @@ static int cleanup(ctx *c, hx *h, diag *d)
 			cs[nc++] = (cand){t->cells[j].cost, (uint32_t)j};
 	qsort(cs, nc, sizeof *cs, cmp_cand);
 	int rc = 0;
+	double t_end = c->o->cleanup_ms ? now() + c->o->cleanup_ms / 1000.0 : HUGE_VAL;
 	for (size_t q = 0; q < nc && !rc; q++) {
+		if (now() > t_end) {
+			/* out of time: the rest stay hidden, which only protects more */
+			c->st->cleanup_cut = nc - q;
+			break;
+		}
 		uint32_t j = cs[q].cell;
 		/* the primaries whose witnesses move j */
 		deps.n = 0;

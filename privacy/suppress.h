@@ -99,6 +99,9 @@ typedef struct supp_opts {
 	size_t mip_max_cells;          /* GLPK method neighbourhood; default 300 */
 	int no_global;                 /* GLPK method: skip the global MIP */
 	unsigned global_time_ms;       /* its time limit; default 20000 */
+	unsigned cleanup_ms;           /* time budget of the clean-up; 0 = none.
+	                                  Cells it has not reached stay hidden:
+	                                  more loss, never less protection. */
 } supp_opts;
 
 void supp_opts_default(supp_opts *o);
@@ -112,6 +115,7 @@ typedef struct supp_stats {
 	size_t n_patterns;             /* patterns applied (heuristic) */
 	size_t n_fallback;             /* cells protected by the partner fallback */
 	size_t n_removed;              /* secondaries published again by clean-up */
+	size_t cleanup_cut;            /* candidates left unexamined (budget) */
 	size_t n_lp;                   /* simplex calls of the attacker */
 	double lower_bound;            /* GLPK method: proven lower bound on the
 	                                  cost of any protecting suppression

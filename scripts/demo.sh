@@ -71,7 +71,7 @@ $T accept -q --key "$OUT/keys/aggregator.key" "$OUT"/packages/*.sealed
 echo "accepted $(ls "$OUT"/packages/*.sealed | wc -l) packages"
 
 step "aggregator: a tampered package is refused (expected)"
-pkg=$(ls "$OUT"/packages/*.sealed | head -n 1)
+pkgs=("$OUT"/packages/*.sealed); pkg=${pkgs[0]}
 cp "$pkg" "$OUT/aggregator/tampered.sealed"
 printf '\x55' | dd of="$OUT/aggregator/tampered.sealed" bs=1 seek=5000 conv=notrunc 2>/dev/null
 if $T accept --key "$OUT/keys/aggregator.key" "$OUT/aggregator/tampered.sealed" 2>"$OUT/aggregator/refusal.txt"; then

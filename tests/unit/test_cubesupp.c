@@ -239,7 +239,10 @@ static void atk_build(atk *a, const cube *c, const cubesupp_result *r)
 	while (cube_next(c, &it, &cc)) {
 		a->cell[i] = UINT32_MAX;
 		if (cc.v.avail) {
-			assert_true(r->status[i] != CUBESUPP_NA);
+			/* not published at all (quarters of an annual release):
+			 * an unknown to the attacker, like a suppressed cell */
+			if (r->status[i] == CUBESUPP_NA)
+				assert_int_not_equal(period_quarter(cc.period), 0);
 			int64_t hi = cc.v.hi == CUBE_UNBOUNDED ? ((int64_t)1 << 40) : cc.v.hi;
 			unsigned fl = cc.geo.kind == CUBE_GEO_COUNTRY && (cc.v.flags & CUBE_F_CENSORED)
 			                  ? SDCT_F_PUBLIC_BOUNDS : 0;
@@ -249,6 +252,7 @@ static void atk_build(atk *a, const cube *c, const cubesupp_result *r)
 			uint8_t st = r->status[i];
 			a->t.cells[a->cell[i]].status = st == CUBESUPP_PRIMARY ? SDCT_PRIMARY :
 			                                st == CUBESUPP_SECONDARY ? SDCT_SECONDARY :
+			                                st == CUBESUPP_NA ? SDCT_SECONDARY :
 			                                SDCT_PUBLISHED;
 		} else {
 			assert_int_equal(r->status[i], CUBESUPP_NA);
@@ -347,7 +351,10 @@ static void test_girls_forced_marriage(void **state)
 	cube *c = build(f);
 	cubesupp_result r;
 	diag d = DIAG_INIT;
-	assert_int_equal(cubesupp_protect(c, NULL, &r, &d), 0);
+	cubesupp_params qp;
+	cubesupp_params_default(&qp);
+	qp.quarters = 1;
+	assert_int_equal(cubesupp_protect(c, &qp, &r, &d), 0);
 
 	/* the cells that say "2 girls, forced marriage" are primary */
 	int slots[] = {CUBE_S_GROUP + CUBE_G_GIRLS, CUBE_SLOT_SEXAGE(CUBE_SEX_F, CUBE_AGE_MINOR),
@@ -421,7 +428,10 @@ static void test_order_and_values(void **state)
 	cube *c = build(f);
 	cubesupp_result r;
 	diag d = DIAG_INIT;
-	assert_int_equal(cubesupp_protect(c, NULL, &r, &d), 0);
+	cubesupp_params qp;
+	cubesupp_params_default(&qp);
+	qp.quarters = 1;
+	assert_int_equal(cubesupp_protect(c, &qp, &r, &d), 0);
 	cube_iter it;
 	cube_cell cc;
 	cube_iter_init(&it);
@@ -454,6 +464,7 @@ static void test_order_and_values(void **state)
 	cubesupp_params p;
 	cubesupp_params_default(&p);
 	p.primary.zeros = SUPP_ZEROS_SENSITIVE;
+	p.quarters = 1;
 	assert_int_equal(cubesupp_protect(c, &p, &r, &d), 0);
 	cube_iter_init(&it);
 	i = 0;
@@ -472,10 +483,59 @@ static void test_order_and_values(void **state)
 	/* threshold 2: only ones are sensitive, the 2 girls are published */
 	cubesupp_params_default(&p);
 	p.primary.threshold = 2;
+	p.quarters = 1;
 	assert_int_equal(cubesupp_protect(c, &p, &r, &d), 0);
 	assert_int_equal(r.status[idx_of(c, "AAA", 0, CUBE_S_GROUP + CUBE_G_GIRLS)],
 	                 CUBESUPP_PUBLISHED);
 	cubesupp_result_free(&r);
+	cube_free(c);
+	free(f);
+	diag_free(&d);
+}
+
+/* The default release is annual: quarter cells are not published at all
+ * (not available), the annual cells are protected against the whole-cube
+ * attacker, and the result does not depend on the number of threads. */
+static void test_annual_and_threads(void **state)
+{
+	(void)state;
+	fixture *f = fx_new();
+	cube *c = build(f);
+	diag d = DIAG_INIT;
+	cubesupp_params p;
+	cubesupp_params_default(&p);
+	assert_int_equal(p.quarters, 0);
+	cubesupp_result r1, r2;
+	p.threads = 1;
+	assert_int_equal(cubesupp_protect(c, &p, &r1, &d), 0);
+	p.threads = 3;
+	assert_int_equal(cubesupp_protect(c, &p, &r2, &d), 0);
+	assert_int_equal(r1.n, r2.n);
+	assert_memory_equal(r1.status, r2.status, r1.n);
+	assert_int_equal(r1.report.n_secondary, r2.report.n_secondary);
+	assert_int_equal(r1.report.n_tables, r2.report.n_tables);
+	cube_iter it;
+	cube_cell cc;
+	cube_iter_init(&it);
+	size_t i = 0, n_year = 0;
+	while (cube_next(c, &it, &cc)) {
+		if (period_quarter(cc.period) != 0)
+			assert_int_equal(r1.status[i], CUBESUPP_NA);
+		else if (cc.v.avail)
+			n_year++;
+		i++;
+	}
+	assert_int_equal(n_year, r1.report.n_cells);
+	/* the annual girls of AAA (2) are primary and hold against the attack */
+	assert_int_equal(r1.status[idx_of(c, "AAA", 0, CUBE_S_GROUP + CUBE_G_GIRLS)],
+	                 CUBESUPP_PRIMARY);
+	atk a;
+	atk_build(&a, c, &r1);
+	size_t first;
+	assert_int_equal(lpa_check_all(&a.t, 5, 0, &first), 0);
+	atk_free(&a);
+	cubesupp_result_free(&r1);
+	cubesupp_result_free(&r2);
 	cube_free(c);
 	free(f);
 	diag_free(&d);
@@ -490,7 +550,7 @@ static void test_table_relations(void **state)
 	diag d = DIAG_INIT;
 	sdct_table t;
 	size_t *idx;
-	assert_int_equal(cubesupp_table(c, 0, 2022, &t, &idx, &d), 0);
+	assert_int_equal(cubesupp_table(c, 0, 2022, 1, &t, &idx, &d), 0);
 	/* every relation holds for the cube's values (all exact but CCC's
 	 * censored girls and the sums that include them) */
 	for (size_t k = 0; k < t.n_cons; k++) {
@@ -530,7 +590,7 @@ static void test_table_relations(void **state)
 	assert_true(linked_to_quarters);
 	sdct_free(&t);
 	free(idx);
-	assert_int_equal(cubesupp_table(c, 0, 2019, &t, &idx, &d), -1);
+	assert_int_equal(cubesupp_table(c, 0, 2019, 1, &t, &idx, &d), -1);
 	assert_int_equal(d.code, EX_DATAERR);
 	free(idx);
 	cube_free(c);
@@ -543,6 +603,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_girls_forced_marriage),
 		cmocka_unit_test(test_order_and_values),
+		cmocka_unit_test(test_annual_and_threads),
 		cmocka_unit_test(test_table_relations),
 	};
 	return cmocka_run_group_tests_name("cubesupp", tests, NULL, NULL);

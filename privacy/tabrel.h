@@ -1,0 +1,44 @@
+/* tabrel: the cube as a release table (privacy/release.h), with the
+ * protection a table method decided for each cell.
+ *
+ * Every table release -- unprotected (aggregate -o), suppressed, noisy --
+ * is the same walk over the cube in cube_next order: one row per cell, the
+ * geography named by the codelists, the contributing submissions listed in
+ * the metadata.  Only what the method decided differs, so it comes in as
+ * per-cell arrays indexed in cube_next order (cubesupp_result.status uses
+ * that order, see privacy/cubesupp.h).  Rows are built with
+ * rel_row_from_cube and then rel_row_suppress / rel_row_noisy, so a
+ * suppressed cell can never carry a number into the table.
+ *
+ * The caller sets the table's name, protection, params and audit (they
+ * depend on the method); tabrel fills rows and submissions.
+ *
+ * Ownership: *t is the caller's (rel_init before; rel_free after, also on
+ * failure).  The arrays are borrowed.
+ */
+#ifndef TIPSTAT_TABREL_H
+#define TIPSTAT_TABREL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "aggregator/cube.h"
+#include "aggregator/whcube.h"
+#include "core/codelist.h"
+#include "core/diag.h"
+#include "privacy/release.h"
+
+typedef struct tabrel_cells {
+	size_t n;                 /* cells in cube_next order; must match the cube */
+	const uint8_t *suppress;  /* NULL, or REL_FREE / REL_PRIMARY / REL_SECONDARY */
+	const int64_t *noisy;     /* NULL, or the published noisy value (DP) */
+	const double *moe;        /* with noisy: its 90% margin of error */
+} tabrel_cells;
+
+/* Append the cube's cells (and info's submissions) to t.  cells may be
+ * NULL: every available cell is published as counted.  A cell marked both
+ * suppressed and noisy is suppressed.  EX_SOFTWARE when the arrays do not
+ * match the cube. */
+int tabrel_fill(const cube *c, const codelists *cl, const whcube_info *info,
+                const tabrel_cells *cells, rel_table *t, diag *d);
+
+#endif
