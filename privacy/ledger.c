@@ -13,7 +13,7 @@
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
-/* value = digits (no leading/trailing zeros, at most 40) x 10^scale, then
+/* value = digits (no leading zeros, at most 40) x 10^scale, then
  * nano-rho = value x 10^9.  Refuses (returns -1) unless whole and <= MAX. */
 static int digits_to_units(const char *dg, size_t nd, long scale, int64_t *units)
 {
@@ -624,8 +624,7 @@ static int charge_args(const char *budget, const char *what, int64_t rho, const 
 
 /* The check and the insert; split already canonical. */
 static int charge_in_tx(sqlite3 *db, const char *budget, const char *what, int64_t rho,
-                        const char *canon, int64_t audit_seq, int64_t *out_id,
-                        int64_t *left_after, diag *d)
+                        const char *canon, int64_t audit_seq, int64_t *out_id, diag *d)
 {
 	int found;
 	int64_t total, spent;
@@ -661,8 +660,6 @@ static int charge_in_tx(sqlite3 *db, const char *budget, const char *what, int64
 		return db_fail(db, rc, d);
 	if (out_id)
 		*out_id = sqlite3_last_insert_rowid(db);
-	if (left_after)
-		*left_after = left - rho;
 	return 0;
 }
 
@@ -678,7 +675,7 @@ int ledger_charge_tx(sqlite3 *db, const char *budget, const char *what, int64_t 
 		return -1;
 	if (ledger_init(db, d) != 0)
 		return -1;
-	return charge_in_tx(db, budget, what, rho, canon, audit_seq, out_id, NULL, d);
+	return charge_in_tx(db, budget, what, rho, canon, audit_seq, out_id, d);
 }
 
 int ledger_charge(sqlite3 *db, const char *actor, const char *budget, const char *what,
@@ -705,7 +702,7 @@ int ledger_charge(sqlite3 *db, const char *actor, const char *budget, const char
 	int64_t seq;
 	if (audit_append(db, actor, "budget.spend", detail, &seq, d) != 0)
 		return rollback(db);
-	if (charge_in_tx(db, budget, what, rho, canon, seq, out_id, NULL, d) != 0)
+	if (charge_in_tx(db, budget, what, rho, canon, seq, out_id, d) != 0)
 		return rollback(db);
 	return commit(db, d);
 }
