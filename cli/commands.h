@@ -14,6 +14,7 @@
 	X(log, "show and verify the hash-chained audit trail") \
 	X(aggregate, "build the cube from the warehouse and show the unprotected overview") \
 	X(protect, "make a protected release: k-anonymous records or protected tables") \
+	X(budget, "privacy budgets (rho-zCDP): set totals, show what is left, list spends") \
 	X(report, "tidy CSV, SDMX-CSV and an HTML report from a release")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);

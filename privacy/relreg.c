@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include "aggregator/auditlog.h"
+#include "privacy/ledger.h"
 
 static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS release(\n"
@@ -57,6 +58,18 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 	if (!relreg_valid_name(r->name))
 		return diag_fail(d, EX_USAGE, "release name '%s': use 1-64 of A-Z a-z 0-9 _ . -",
 		                 r->name);
+	int64_t units = 0;
+	char canon[LEDGER_SPLIT_MAX + 1] = "";
+	if (r->budget) {
+		if (ledger_rho_from_double(r->rho, &units, d) != 0 ||
+		    ledger_split_canon(r->split, units, canon, sizeof canon, d) != 0)
+			return -1;
+		if (!ledger_valid_name(r->budget))
+			return diag_fail(d, EX_USAGE, "budget name '%s': use 1-64 of A-Z a-z 0-9 _ . : -",
+			                 r->budget);
+		if (ledger_init(db, d) != 0)
+			return -1;
+	}
 	if (relreg_init(db, d) != 0)
 		return -1;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -66,6 +79,11 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 	         r->name, r->method, (long long)r->as_of_seq, r->rho, r->private_ ? 1 : 0,
 	         r->params && *r->params ? r->params : "");
 	size_t dl = strlen(detail);
+	if (r->budget)
+		snprintf(detail + dl, sizeof detail - dl, "%sbudget=%s%s%s",
+		         dl && detail[dl - 1] != ' ' ? " " : "", r->budget, *canon ? " split=" : "",
+		         canon);
+	dl = strlen(detail);
 	while (dl && detail[dl - 1] == ' ')
 		detail[--dl] = 0;
 	int64_t seq;
@@ -104,6 +122,10 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 	}
 	if (out_id)
 		*out_id = sqlite3_last_insert_rowid(db);
+	/* Paid for in the same transaction: refused = rolled back, no release. */
+	if (r->budget &&
+	    ledger_charge_tx(db, r->budget, r->name, units, r->split, seq, NULL, d) != 0)
+		return rollback(db, -1);
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
 		return rollback(db, -1);

@@ -8,6 +8,13 @@
  * SHA-256 of each output file.  Registering is one transaction with its
  * audit entry ("release.create"), so the trail lists every release.
  *
+ * A release may be charged to a privacy budget (privacy/ledger.h): with
+ * relreg_info.budget set, its rho is spent from that budget in the SAME
+ * transaction as the release row and its audit entry, so a release exists
+ * if and only if it was paid for.  A release that would overspend (or names
+ * a budget that does not exist) is refused with EX_NOPERM and leaves no
+ * row, no audit entry and no spend.
+ *
  * Ownership: strings in relreg_info are borrowed for the call; lists
  * returned by relreg_list are malloc'd (free()).
  */
@@ -29,6 +36,10 @@ typedef struct relreg_info {
 	double rho;                /* zCDP cost, 0 for none */
 	int private_;              /* 0 = NOT PRIVATE (unprotected or seeded) */
 	const char *outputs;       /* "file:sha256,file:sha256" */
+	/* Added for the ledger; NULL (a zeroed struct) = no charge. */
+	const char *budget;        /* ledger budget charged rho, e.g. "releases" */
+	const char *split;         /* how rho splits across levels and tables
+	                              (ledger_split_canon syntax), NULL = none */
 } relreg_info;
 
 typedef struct relreg_entry {
@@ -43,7 +54,11 @@ typedef struct relreg_entry {
 
 /* Create the table if missing (idempotent). */
 int relreg_init(sqlite3 *db, diag *d);
-/* Register a release (refused with EX_DATAERR when the name is taken). */
+/* Register a release (refused with EX_DATAERR when the name is taken).
+ * With r->budget, also charge r->rho (which must be a whole number of
+ * nano-rho, see ledger_rho_from_double) to it in the same transaction:
+ * refused with EX_NOPERM (the message names the amount requested and the
+ * amount left) when it would overspend; then nothing is recorded. */
 int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t *out_id,
                   diag *d);
 int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d);
