@@ -554,6 +554,10 @@ int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *va
 {
 	const sdct_table *t = a->t;
 	int s = dir > 0 ? 0 : 1;
+	/* A goal at "no bound" (SDCT_HUGE) asks for the optimum: capping the
+	 * column there would put a 2^40 bound into the LP (see sdc_table.h) */
+	if (isfinite(goal) && fabs(goal) >= (double)SDCT_HUGE)
+		goal = dir * HUGE_VAL;
 	a->n_sup[s] = 0;
 	a->capped = 0;
 	*integral = 1;
