@@ -47,6 +47,22 @@ uint64_t dprng_u64(dprng *r)
 	return w;
 }
 
+void dprng_words(dprng *r, uint64_t *out, size_t n)
+{
+	while (n > 0) {
+		if (r->pos == DPRNG_WORDS)
+			refill(r);
+		size_t k = DPRNG_WORDS - r->pos;
+		if (k > n)
+			k = n;
+		memcpy(out, r->s->buf + r->pos, k * sizeof *out);
+		memset(r->s->buf + r->pos, 0, k * sizeof *out);
+		r->pos += (unsigned)k;
+		out += k;
+		n -= k;
+	}
+}
+
 unsigned dprng_bit(dprng *r)
 {
 	if (r->pool_bits == 0) {

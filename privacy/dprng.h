@@ -48,6 +48,9 @@ int dprng_is_seeded(const dprng *r);
 
 /* The next 64 uniform bits of the stream. */
 uint64_t dprng_u64(dprng *r);
+/* The next n words of the stream into out[] (same as n dprng_u64 calls,
+ * at the cost of one). */
+void dprng_words(dprng *r, uint64_t *out, size_t n);
 /* One uniform bit (0 or 1), taken from a 64-bit pool. */
 unsigned dprng_bit(dprng *r);
 /* Fill buf with n uniform bytes. */

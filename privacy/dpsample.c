@@ -222,6 +222,30 @@ static inline u128 mask128(u128 c)
 	return (u128)0 - c;
 }
 
+/* Comparisons as arithmetic, never as branches: gcc compiles a plain
+ * `(u128)(a < b)` into a conditional jump, which leaks through the branch
+ * predictor (and was 5x slower in the division below).
+ * lt127: a < b for a, b < 2^127 (sign bit of the wrapped difference). */
+static inline u128 lt127(u128 a, u128 b)
+{
+	return (a - b) >> 127;
+}
+
+/* a < b for full 128-bit values given as 64-bit halves: the borrow out of
+ * a - b, from the full-subtractor formula. */
+static inline uint64_t lt128w(uint64_t a1, uint64_t a0, uint64_t b1, uint64_t b0)
+{
+	uint64_t d0 = a0 - b0;
+	uint64_t br = ((~a0 & b0) | (~(a0 ^ b0) & d0)) >> 63;
+	uint64_t d1 = a1 - b1 - br;
+	return ((~a1 & b1) | (~(a1 ^ b1) & d1)) >> 63;
+}
+
+static inline uint64_t lt128(u128 a, u128 b)
+{
+	return lt128w((uint64_t)(a >> 64), (uint64_t)a, (uint64_t)(b >> 64), (uint64_t)b);
+}
+
 /* floor(a * b / 2^128): the 0.128 fixed-point product, fixed sequence. */
 static inline u128 mulhi128(u128 a, u128 b)
 {
@@ -236,8 +260,8 @@ static inline u128 mulhi128(u128 a, u128 b)
 /* Geometric digits: a Laplace magnitude sampler (dpsample.h). */
 typedef struct lapbits {
 	unsigned J;   /* digits drawn */
-	u128 pz;      /* floor(2^128 * P(|X| >= 1)) = 2r/(1+r) */
-	u128 p[64];   /* floor(2^128 * q_j/(1+q_j)), q_j = r^(2^j) */
+	u128 pz;      /* floor(2^127 * P(|X| >= 1)) = 2r/(1+r) */
+	u128 p[64];   /* floor(2^127 * q_j/(1+q_j)), q_j = r^(2^j) */
 } lapbits;
 
 /* r = exp(-x).  Fails (returns -1) only if more than max_j digits would
@@ -248,7 +272,7 @@ static int lapbits_init(lapbits *b, const mp *x, unsigned max_j)
 	mp q = mp_exp_neg(*x);
 	mp one = mp_int(1);
 	mp twoq = mp_add(&q, &q), den = mp_add(&one, &q);
-	b->pz = mp_ratio128(&twoq, &den);
+	b->pz = mp_ratio128(&twoq, &den) >> 1;
 	unsigned j = 0;
 	for (;;) {
 		/* stop once q_j = r^(2^j) < 2^-130: P(G >= 2^j) = q_j */
@@ -257,23 +281,27 @@ static int lapbits_init(lapbits *b, const mp *x, unsigned max_j)
 		if (j >= max_j)
 			return -1;
 		den = mp_add(&one, &q);
-		b->p[j++] = mp_ratio128(&q, &den);
+		b->p[j++] = mp_ratio128(&q, &den) >> 1;
 		q = mp_mul(&q, &q);
 	}
 	b->J = j;
 	return 0;
 }
 
-/* |X| for X ~ Lap_Z: Z (1 + G), every digit drawn every time. */
+/* |X| for X ~ Lap_Z: Z (1 + G), every digit drawn every time; each
+ * Bernoulli compares a 127-bit uniform with a 127-bit probability. */
 static inline uint64_t lap_mag(const lapbits *b, dprng *r)
 {
+	uint64_t w[2 * 64 + 2];
+	unsigned J = b->J;
+	dprng_words(r, w, 2 * (size_t)J + 2);
 	uint64_t g = 0;
-	for (unsigned j = 0; j < b->J; j++) {
-		u128 u = rnd128(r);
-		g |= (uint64_t)(u < b->p[j]) << j;
+	for (unsigned j = 0; j < J; j++) {
+		u128 u = (((u128)w[2 * j] << 64) | w[2 * j + 1]) >> 1;
+		g |= (uint64_t)lt127(u, b->p[j]) << j;
 	}
-	u128 u = rnd128(r);
-	uint64_t z = (uint64_t)(u < b->pz);
+	u128 u = (((u128)w[2 * J] << 64) | w[2 * J + 1]) >> 1;
+	uint64_t z = (uint64_t)lt127(u, b->pz);
 	return (g + 1) & ((uint64_t)0 - z);
 }
 
@@ -288,12 +316,13 @@ struct dp_gauss {
 	int rej;           /* 0: table, 1: rejection */
 	/* table */
 	size_t K;
-	u128 *cdt;
+	u128 *cdt;         /* c_k = floor(2^127 P(|X| <= k)), k < K */
 	/* rejection (CKS Algorithm 3) */
 	uint64_t t;        /* floor(sigma) + 1 */
 	u128 B;            /* 2 num den t^2: gamma = (|y| t den - num)^2 / B */
 	uint64_t a_cap;    /* |y| t den - num >= a_cap  <=>  gamma >= 128 */
 	u128 E[64];        /* floor(2^128 exp(-2^(j-57))) */
+	uint64_t R[4];     /* floor(2^249 / B), little-endian words */
 	lapbits lb;
 };
 
@@ -302,45 +331,48 @@ struct dp_laplace {
 	lapbits lb;
 };
 
-/* exp(-A/B) in 0.128 fixed point, A < 128 B, B < 2^120: a 128-step
- * restoring division gives gamma = A/B with 121 fraction bits, then
- * exp(-gamma) = prod over its 64 high bits of exp(-2^i) (masked
- * multiplications), times (1 - low part) for the remaining < 2^-57.
- * Error <= 2^-110. */
+/* exp(-A/B) in 0.128 fixed point, A < 128 B, B < 2^120.
+ * gamma = A/B with 121 fraction bits as floor(A R / 2^128), R =
+ * floor(2^249 / B) (a fixed 2x4-word product; error < 2 ulps), then
+ * exp(-gamma) = product over gamma's 64 high bits of exp(-2^i) (masked
+ * multiplications in four independent chains), times (1 - low part) for
+ * the remaining < 2^-57.  Error <= 2^-110. */
 static inline u128 fx_exp_neg(const dp_gauss *g, u128 A)
 {
-	u128 B = g->B;
-	u128 rem = A >> 7, q = 0;
-	for (int i = 6; i >= 0; i--) {
-		rem = (rem << 1) | ((A >> i) & 1);
-		u128 ge = (u128)(rem >= B);
-		rem -= B & mask128(ge);
-		q = (q << 1) | ge;
+	uint64_t a0 = (uint64_t)A, a1 = (uint64_t)(A >> 64);
+	const uint64_t *R = g->R;
+	uint64_t p[6] = {0, 0, 0, 0, 0, 0};
+	for (int i = 0; i < 4; i++) {
+		u128 c = (u128)a0 * R[i] + p[i];
+		p[i] = (uint64_t)c;
+		c = (c >> 64) + (u128)a1 * R[i] + p[i + 1];
+		p[i + 1] = (uint64_t)c;
+		p[i + 2] += (uint64_t)(c >> 64);
 	}
-	for (int i = 0; i < 121; i++) {
-		rem <<= 1;
-		u128 ge = (u128)(rem >= B);
-		rem -= B & mask128(ge);
-		q = (q << 1) | ge;
+	u128 q = ((u128)p[3] << 64) | p[2];
+	u128 res[4] = {U128_MAX, U128_MAX, U128_MAX, U128_MAX};
+	for (int j = 0; j < 64; j += 4) {
+		for (int c = 0; c < 4; c++) {
+			u128 m = mask128((q >> (64 + j + c)) & 1);
+			u128 t = mulhi128(res[c], g->E[j + c]);
+			res[c] = (t & m) | (res[c] & ~m);
+		}
 	}
-	u128 res = U128_MAX;
-	for (int j = 0; j < 64; j++) {
-		u128 m = mask128((q >> (64 + j)) & 1);
-		u128 t = mulhi128(res, g->E[j]);
-		res = (t & m) | (res & ~m);
-	}
+	u128 r01 = mulhi128(res[0], res[1]), r23 = mulhi128(res[2], res[3]);
 	u128 xlo = (u128)(uint64_t)q << 7;
-	return mulhi128(res, ~xlo);
+	return mulhi128(mulhi128(r01, r23), ~xlo);
 }
 
+/* |X| = #{k : c_k <= u} = K - #{k : u < c_k}, full scan. */
 static inline uint64_t cdt_mag(const dp_gauss *g, dprng *r)
 {
-	u128 u = rnd128(r);
+	u128 u = rnd128(r) >> 1;
 	uint64_t cnt = 0;
 	const u128 *c = g->cdt;
-	for (size_t k = 0; k < g->K; k++)
-		cnt += (uint64_t)(c[k] <= u);
-	return cnt;
+	size_t K = g->K;
+	for (size_t k = 0; k < K; k++)
+		cnt += (uint64_t)lt127(u, c[k]);
+	return (uint64_t)K - cnt;
 }
 
 /* One CKS trial, the same operations whatever the proposal: *acc = 1 if
@@ -350,13 +382,13 @@ static inline uint64_t rej_trial(const dp_gauss *g, dprng *r, unsigned *acc)
 	uint64_t k = lap_mag(&g->lb, r);
 	u128 ktd = (u128)k * g->t * g->den;
 	u128 n = g->num;
-	u128 lt = mask128((u128)(ktd < n));
+	u128 lt = mask128(lt127(ktd, n));
 	u128 a = ((ktd - n) & ~lt) | ((n - ktd) & lt);
-	u128 cap = mask128((u128)(a >= g->a_cap));
+	u128 cap = mask128(1 ^ lt127(a, g->a_cap));
 	uint64_t a64 = (uint64_t)(a & ~cap);
 	u128 p = fx_exp_neg(g, (u128)a64 * a64) & ~cap;
 	u128 u = rnd128(r);
-	*acc = (unsigned)(u < p);
+	*acc = (unsigned)lt128(u, p);
 	return k;
 }
 
@@ -400,7 +432,7 @@ static unsigned bern128(dprng *r, u128 num, u128 den)
 	uint64_t hi, lo;
 	dprng_uniform128(r, (uint64_t)(den >> 64), (uint64_t)den, &hi, &lo);
 	u128 u = ((u128)hi << 64) | lo;
-	return (unsigned)(u < num);
+	return (unsigned)lt128(u, num);
 }
 
 /* CKS Algorithm 1 for gamma = a/b in [0, 1], DP_BEXP_ROUNDS fixed rounds:
@@ -472,8 +504,8 @@ static int gauss_build_cdt(dp_gauss *g, diag *d)
 	q = r;
 	size_t k = 0;
 	for (;;) {
-		u128 c = mp_ratio128(&s, &z);
-		if (c == U128_MAX)
+		u128 c = mp_ratio128(&s, &z) >> 1;
+		if (c == U128_MAX >> 1) /* P(|X| > k) <= 2^-127 */
 			break;
 		if (k == CDT_MAX_ENTRIES)
 			return diag_fail(d, EX_SOFTWARE, "dp_gauss_new: table too long");
@@ -502,6 +534,21 @@ static int gauss_build_rej(dp_gauss *g, diag *d)
 		                 (unsigned long long)g->num, (unsigned long long)g->den);
 	g->B = 2 * nd * t2;
 	g->a_cap = isqrt128(128 * g->B, 1);
+	/* R = floor(2^249 / B) by restoring division (B < 2^120, so the
+	 * remainder's doubling fits) */
+	{
+		u128 rem = 0;
+		memset(g->R, 0, sizeof g->R);
+		for (int i = 249; i >= 0; i--) {
+			rem <<= 1;
+			if (i == 249)
+				rem |= 1;
+			if (rem >= g->B) {
+				rem -= g->B;
+				g->R[i / 64] |= (uint64_t)1 << (i % 64);
+			}
+		}
+	}
 	mp x = mp_int(1);
 	x = mp_div_u64(&x, t);
 	if (lapbits_init(&g->lb, &x, 62) != 0)
