@@ -529,8 +529,8 @@ static int gauss_build_rej(dp_gauss *g, diag *d)
 	u128 nd = (u128)g->num * g->den;
 	if (nd >= ((u128)1 << 119) / t2)
 		return diag_fail(d, EX_USAGE,
-		                 "dp_gauss_new: sigma^2 = %llu/%llu needs more than 120 bits "
-		                 "(2 num den t^2); use a smaller denominator",
+		                 "dp_gauss_new: sigma^2 = %llu/%llu too large for the 120-bit "
+		                 "acceptance arithmetic (2 num den t^2 >= 2^120)",
 		                 (unsigned long long)g->num, (unsigned long long)g->den);
 	g->B = 2 * nd * t2;
 	g->a_cap = isqrt128(128 * g->B, 1);
