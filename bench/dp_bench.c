@@ -5,7 +5,7 @@
  * SIGMA is a positive decimal (at most 6 fraction digits; default: 1 10
  * 1000 1000000).  For each, sigma^2 is taken as the exact rational
  * SIGMA^2, a sampler is built (privacy/dpsample.h; the table method up to
- * sigma = 40, constant-time CKS rejection above) and samples are drawn in
+ * sigma = 64, constant-time CKS rejection above) and samples are drawn in
  * batches of 4096 from a production (OS-keyed) ChaCha20 stream on one
  * thread for about one second.  One line per sigma:
  *

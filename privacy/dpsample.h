@@ -14,14 +14,14 @@
  * dpsample.c, which a unit test greps) and its time does not depend on
  * the value produced:
  *
- *  - Discrete Gaussian, s2 <= DP_CDT_MAX_S2 (sigma <= 40): a cumulative
+ *  - Discrete Gaussian, s2 <= DP_CDT_MAX_S2 (sigma <= 64): a cumulative
  *    table c_k = floor(2^127 P(|X| <= k)) built with 256-bit fixed-point
  *    integer arithmetic, ending where P(|X| > k) <= 2^-127, and a full
  *    scan of the table for every sample (127-bit uniform U,
  *    |X| = #{k : c_k <= U}, then a random sign), so every sample costs the
  *    same instructions and memory accesses.  Statistical distance to
  *    N_Z(0, s2): at most (K + 2) 2^-127 with K the table length
- *    (K = 13 at sigma = 1, 131 at sigma = 10, 522 at sigma = 40), i.e.
+ *    (K = 13 at sigma = 1, 131 at sigma = 10, 836 at sigma = 64), i.e.
  *    < 2^-117.
  *
  *  - Discrete Laplace Lap_Z(t), any t: |X| = Z (1 + G) with Z a Bernoulli
@@ -86,8 +86,8 @@
 #include "core/diag.h"
 #include "privacy/dprng.h"
 
-/* Largest sigma^2 sampled with the constant-time table (sigma = 40). */
-#define DP_CDT_MAX_S2 1600
+/* Largest sigma^2 sampled with the constant-time table (sigma = 64). */
+#define DP_CDT_MAX_S2 4096
 /* Rounds of CKS Algorithm 1 in dp_bern_exp (1/34! < 2^-127). */
 #define DP_BEXP_ROUNDS 34
 
@@ -103,7 +103,7 @@ int dp_bern_exp(dprng *r, uint64_t num, uint64_t den, int *out, diag *d);
 typedef struct dp_gauss dp_gauss;
 
 /* Precompute a sampler for sigma^2 = num/den (reduced by their gcd).
- * Limits: num, den >= 1, num < 2^62, den < 2^62, and for sigma > 40
+ * Limits: num, den >= 1, num < 2^62, den < 2^62, and for sigma > 64
  * 2 num den (floor(sigma) + 1)^2 < 2^120 (with den = 1: sigma < ~2^29.5);
  * outside them EX_USAGE.  Building costs ~1 ms (table) or ~0.1 ms. */
 int dp_gauss_new(uint64_t num, uint64_t den, dp_gauss **out, diag *d);

@@ -304,7 +304,7 @@ static void check_laplace(uint64_t num, uint64_t den, long n, uint64_t seed)
 }
 
 /* Goodness of fit, mean and variance of the table sampler: sigma^2 = 1/4,
- * 1, 7/3, 100 and 1600 (the largest table).  False-failure rate:
+ * 1, 7/3, 100 and 4096 (the largest table).  False-failure rate:
  * 5 x (1e-4 + 2 x 5.7e-7) ~ 5e-4. */
 static void test_gauss_cdt_fit(void **state)
 {
@@ -313,16 +313,16 @@ static void test_gauss_cdt_fit(void **state)
 	check_gauss(1, 1, 1000000, 12, "cdt");
 	check_gauss(7, 3, 1000000, 13, "cdt");
 	check_gauss(100, 1, 1000000, 14, "cdt");
-	check_gauss(1600, 1, 400000, 15, "cdt");
+	check_gauss(4096, 1, 400000, 15, "cdt");
 }
 
-/* The constant-time CKS rejection sampler: sigma^2 = 1601 (just past the
+/* The constant-time CKS rejection sampler: sigma^2 = 4097 (just past the
  * table), 2500/3, sigma = 1000 and sigma = 10^6 (cells of sigma/8 over
  * +-6 sigma, tails pooled).  False-failure rate ~4e-4. */
 static void test_gauss_rejection_fit(void **state)
 {
 	(void)state;
-	check_gauss(1601, 1, 300000, 21, "rejection");
+	check_gauss(4097, 1, 300000, 21, "rejection");
 	check_gauss(250000, 3, 300000, 22, "rejection");
 	check_gauss(1000000, 1, 300000, 23, "rejection");
 	check_gauss(1000000000000ull, 1, 300000, 24, "rejection");
@@ -777,9 +777,10 @@ static void test_empirical_privacy(void **state)
 	dp_gauss *g = gauss(4, 1);
 	privacy_check(gs, g, 1000000, 1, 4.0, 62);
 	dp_gauss_free(g);
-	/* the rejection sampler too (sigma^2 = 2000: loss (1-2y)/4000) */
-	g = gauss(2000, 1);
-	privacy_check(gs, g, 400000, 1, 2000.0, 63);
+	/* the rejection sampler too (sigma^2 = 5000: loss (1-2y)/10000) */
+	g = gauss(5000, 1);
+	assert_string_equal(dp_gauss_method(g), "rejection");
+	privacy_check(gs, g, 400000, 1, 5000.0, 63);
 	dp_gauss_free(g);
 }
 
