@@ -31,7 +31,8 @@
  *    (J ~ log2(90 t); 6 at t = 1, 26 at t = 10^6) are drawn for every
  *    sample, each by comparing a 127-bit uniform with a 127-bit
  *    fixed-point probability.  Distance to Lap_Z(t): at most
- *    (J + 1) 2^-127 + 2^-130 (the latter for the truncation at 2^J).
+ *    (J + 2) 2^-127 (J + 1 Bernoullis each within 2^-127 of its exact
+ *    probability, and < 2^-130 for the truncation at 2^J).
  *
  *  - Discrete Gaussian, s2 > DP_CDT_MAX_S2: CKS Algorithm 3 (proposal
  *    Lap_Z(t), t = floor(sigma) + 1, accept with probability
