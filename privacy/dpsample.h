@@ -39,8 +39,9 @@
  *    exp(-(|y| - s2/t)^2 / (2 s2))), where every trial costs the same: the
  *    proposal is the constant-time Laplace above and the acceptance
  *    probability is computed in 128-bit fixed point with a fixed sequence
- *    of operations (a 128-step division and a 64-factor product, masked
- *    selections, no data-dependent branches).  Trials are repeated until
+ *    of operations (gamma by a 2x4-word multiplication with a precomputed
+ *    reciprocal, exp(-gamma) as a 64-factor product with masked
+ *    selections; no data-dependent branches).  Trials are repeated until
  *    one accepts; in rejection sampling the number of trials is
  *    independent of the accepted value, so the running time (a number of
  *    identical trials) carries no information about the output.  Accept
@@ -48,8 +49,9 @@
  *    the acceptance probability <= 2^-110 per trial, divided by the
  *    acceptance rate, plus the proposal's).
  *
- *  - dp_bern_rational() and dp_bern_exp() are the exact CKS Bernoulli
- *    samplers (Algorithms 1 and 2 of the paper) for rational parameters,
+ *  - dp_bern_rational() and dp_bern_exp() are the exact Bernoulli
+ *    samplers of CKS (Bernoulli(num/den) by a uniform on [0, den), and
+ *    their Algorithm 1 for Bernoulli(exp(-gamma)), gamma = num/den),
  *    made output-independent in time: no early exit (all draws are made
  *    and combined with masks), Algorithm 1 runs a fixed DP_BEXP_ROUNDS = 34
  *    rounds (truncation error <= 1/34! < 2^-127) and gamma > 1 is split
@@ -58,15 +60,19 @@
  *    output; gamma >= 128 returns 0, error < 2^-184).  They are exact up to
  *    those stated truncations and are offered for callers who need a
  *    Bernoulli of a rational exp(-gamma); the bulk samplers above use the
- *    fixed-point forms because they are ~100 times faster.
+ *    fixed-point forms because they are far cheaper (one 128-bit
+ *    comparison per Bernoulli instead of 34 rejection-sampled uniforms
+ *    per unit of gamma).
  *
  * Timing caveat: "independent of the output" means the same instruction
  * sequence and memory access pattern for every value; the only variable
  * parts are the random source's buffer refill (every 4 KiB of stream, at
  * positions fixed by the number of words drawn) and, in the rejection
  * sampler, the number of trials (independent of the output, see above).
- * The compiler could in principle turn a masked selection into a branch;
- * the unit test measures the timing of small and large outputs.
+ * Comparisons in the sampling path are written as arithmetic (sign bit of
+ * a wrapped difference, full-subtractor borrow) because gcc 12 compiles a
+ * plain 128-bit `a < b` into a conditional jump; the unit test measures
+ * the timing of small and large outputs.
  *
  * Accounting (doubles; not in the sampling path): rho of the Gaussian
  * mechanism, composition (sum of rho), conversion of rho-zCDP to
