@@ -257,50 +257,110 @@ static inline u128 mulhi128(u128 a, u128 b)
 	return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
 }
 
-/* Geometric digits: a Laplace magnitude sampler (dpsample.h). */
+/* Geometric digits: a Laplace magnitude sampler (dpsample.h).
+ * G < 2^J has independent binary digits, digit j being 1 with odds
+ * q_j = r^(2^j).  Digits are drawn in groups: the digits [lo, lo + w) of
+ * G jointly form a geometric variable truncated to [0, 2^w) with ratio
+ * q_lo, drawn by one constant-time scan of its cumulative table (one
+ * 127-bit uniform per group instead of one per digit).  Groups: four
+ * digits at a time while q_j > 1/e (2^j < t), then all remaining digits
+ * (at most 7: q_(j+7) <= e^-128) in one group. */
+#define GEO_MAX_GROUPS 24
+#define GEO_MAX_ENTRIES 1024
 typedef struct lapbits {
-	unsigned J;   /* digits drawn */
-	u128 pz;      /* floor(2^127 * P(|X| >= 1)) = 2r/(1+r) */
-	u128 p[64];   /* floor(2^127 * q_j/(1+q_j)), q_j = r^(2^j) */
+	unsigned J;                       /* G < 2^J */
+	unsigned ng;                      /* digit groups */
+	unsigned lo[GEO_MAX_GROUPS];      /* lowest digit of group g */
+	unsigned off[GEO_MAX_GROUPS + 1]; /* its table is c[off[g] .. off[g+1]) */
+	u128 pz;                          /* floor(2^127 P(|X| >= 1)) = 2r/(1+r) */
+	u128 c[GEO_MAX_ENTRIES];          /* floor(2^127 P(V <= v)) per group */
 } lapbits;
+
+/* Cumulative table of V on [0, 2^w), P(V = v) proportional to Q^v, into
+ * b->c from b->off[g]; ends at the last v or where P(V > v) <= 2^-127. */
+static int geo_table(lapbits *b, unsigned g, const mp *Q, unsigned w)
+{
+	mp one = mp_int(1), z = mp_int(0), p = one;
+	for (uint64_t v = 0; v < ((uint64_t)1 << w); v++) {
+		z = mp_add(&z, &p);
+		p = mp_mul(&p, Q);
+	}
+	unsigned n = b->off[g];
+	mp s = mp_int(0);
+	p = one;
+	for (uint64_t v = 0; v + 1 < ((uint64_t)1 << w); v++) {
+		s = mp_add(&s, &p);
+		p = mp_mul(&p, Q);
+		u128 c = mp_ratio128(&s, &z) >> 1;
+		if (c == U128_MAX >> 1)
+			break;
+		if (n == GEO_MAX_ENTRIES)
+			return -1;
+		b->c[n++] = c;
+	}
+	b->off[g + 1] = n;
+	return 0;
+}
 
 /* r = exp(-x).  Fails (returns -1) only if more than max_j digits would
  * be needed. */
 static int lapbits_init(lapbits *b, const mp *x, unsigned max_j)
 {
 	memset(b, 0, sizeof *b);
-	mp q = mp_exp_neg(*x);
+	mp q[64];
+	q[0] = mp_exp_neg(*x);
 	mp one = mp_int(1);
-	mp twoq = mp_add(&q, &q), den = mp_add(&one, &q);
+	mp twoq = mp_add(&q[0], &q[0]), den = mp_add(&one, &q[0]);
 	b->pz = mp_ratio128(&twoq, &den) >> 1;
 	unsigned j = 0;
 	for (;;) {
 		/* stop once q_j = r^(2^j) < 2^-130: P(G >= 2^j) = q_j */
-		if (q.l[4] == 0 && q.l[3] == 0 && (q.l[2] >> 62) == 0)
+		if (q[j].l[4] == 0 && q[j].l[3] == 0 && (q[j].l[2] >> 62) == 0)
 			break;
-		if (j >= max_j)
+		if (j >= max_j || j >= 63)
 			return -1;
-		den = mp_add(&one, &q);
-		b->p[j++] = mp_ratio128(&q, &den) >> 1;
-		q = mp_mul(&q, &q);
+		q[j + 1] = mp_mul(&q[j], &q[j]);
+		j++;
 	}
 	b->J = j;
+	/* first "high" digit: x 2^j >= 1 */
+	unsigned hi = 0;
+	mp xj = *x;
+	while (hi < b->J && mp_cmp(&xj, &one) < 0) {
+		xj = mp_shl1(&xj);
+		hi++;
+	}
+	unsigned g = 0;
+	for (j = 0; j < b->J;) {
+		unsigned w = j < hi ? (hi - j < 4 ? hi - j : 4) : b->J - j;
+		if (g == GEO_MAX_GROUPS || w > 8)
+			return -1;
+		b->lo[g] = j;
+		if (geo_table(b, g, &q[j], w) != 0)
+			return -1;
+		g++;
+		j += w;
+	}
+	b->ng = g;
 	return 0;
 }
 
-/* |X| for X ~ Lap_Z: Z (1 + G), every digit drawn every time; each
- * Bernoulli compares a 127-bit uniform with a 127-bit probability. */
+/* |X| for X ~ Lap_Z: Z (1 + G), every group's table scanned in full every
+ * time; 127-bit uniforms compared with 127-bit probabilities. */
 static inline uint64_t lap_mag(const lapbits *b, dprng *r)
 {
-	uint64_t w[2 * 64 + 2];
-	unsigned J = b->J;
-	dprng_words(r, w, 2 * (size_t)J + 2);
+	uint64_t w[2 * GEO_MAX_GROUPS + 2];
+	unsigned ng = b->ng;
+	dprng_words(r, w, 2 * (size_t)ng + 2);
 	uint64_t g = 0;
-	for (unsigned j = 0; j < J; j++) {
-		u128 u = (((u128)w[2 * j] << 64) | w[2 * j + 1]) >> 1;
-		g |= (uint64_t)lt127(u, b->p[j]) << j;
+	for (unsigned k = 0; k < ng; k++) {
+		u128 u = (((u128)w[2 * k] << 64) | w[2 * k + 1]) >> 1;
+		uint64_t below = 0;
+		for (unsigned e = b->off[k]; e < b->off[k + 1]; e++)
+			below += (uint64_t)lt127(u, b->c[e]);
+		g |= ((uint64_t)(b->off[k + 1] - b->off[k]) - below) << b->lo[k];
 	}
-	u128 u = (((u128)w[2 * J] << 64) | w[2 * J + 1]) >> 1;
+	u128 u = (((u128)w[2 * ng] << 64) | w[2 * ng + 1]) >> 1;
 	uint64_t z = (uint64_t)lt127(u, b->pz);
 	return (g + 1) & ((uint64_t)0 - z);
 }
