@@ -25,15 +25,19 @@
  *    < 2^-117.
  *
  *  - Discrete Laplace Lap_Z(t), any t: |X| = Z (1 + G) with Z a Bernoulli
- *    and G a geometric variable drawn bit by bit: the binary digits of a
- *    geometric variable are independent Bernoulli variables, with
- *    P(bit j) = q_j / (1 + q_j), q_j = exp(-2^j / t).  All J digits
- *    (J ~ log2(90 t); 6 at t = 1, 26 at t = 10^6) are drawn for every
- *    sample, each by comparing a 127-bit uniform with a 127-bit
- *    fixed-point probability.  Distance to Lap_Z(t): at most
- *    (J + 2) 2^-127 (J + 1 Bernoullis each within 2^-127 of its exact
- *    probability, and < 2^-130 for the truncation at 2^J).
- *
+ *    and G a geometric variable drawn digit by digit: the binary digits of
+ *    a geometric variable are independent Bernoulli variables, with odds
+ *    q_j = exp(-2^j / t) for digit j, so the digits [lo, lo + w) jointly
+ *    form a geometric variable truncated to [0, 2^w) with ratio q_lo.
+ *    G < 2^J (J ~ log2(90 t); 6 at t = 1, 26 at t = 10^6) is drawn in g
+ *    groups - four digits at a time while 2^j < t, then the remaining
+ *    (at most 7) digits together - each by a full scan of its cumulative
+ *    table (127-bit fixed point) with one 127-bit uniform.  Distance to
+ *    Lap_Z(t): at most (E + g + 2) 2^-127 for E table entries in all
+ *    (E = 63, g = 1 at t = 1; E = 138, g = 6 at t = 10^6; E <= 260 for
+ *    t < 2^50), i.e. < 2^-118, including < 2^-130 for the truncation at
+ *    2^J.
+
  *  - Discrete Gaussian, s2 > DP_CDT_MAX_S2: CKS Algorithm 3 (proposal
  *    Lap_Z(t), t = floor(sigma) + 1, accept with probability
  *    exp(-(|y| - s2/t)^2 / (2 s2))), where every trial costs the same: the
