@@ -409,17 +409,24 @@ static inline u128 fx_exp_neg(const dp_gauss *g, u128 A)
 		p[i + 1] = (uint64_t)c;
 		p[i + 2] += (uint64_t)(c >> 64);
 	}
-	u128 q = ((u128)p[3] << 64) | p[2];
-	u128 res[4] = {U128_MAX, U128_MAX, U128_MAX, U128_MAX};
+	uint64_t qh = p[3], ql = p[2]; /* gamma 2^121 = qh:ql */
+	u128 r0 = U128_MAX, r1 = U128_MAX, r2 = U128_MAX, r3 = U128_MAX;
+	const u128 *E = g->E;
+#define DP_SEL(r, j)                                                    \
+	do {                                                            \
+		u128 m_ = mask128((qh >> (j)) & 1);                     \
+		u128 t_ = mulhi128(r, E[j]);                            \
+		r = (t_ & m_) | (r & ~m_);                              \
+	} while (0)
 	for (int j = 0; j < 64; j += 4) {
-		for (int c = 0; c < 4; c++) {
-			u128 m = mask128((q >> (64 + j + c)) & 1);
-			u128 t = mulhi128(res[c], g->E[j + c]);
-			res[c] = (t & m) | (res[c] & ~m);
-		}
+		DP_SEL(r0, j);
+		DP_SEL(r1, j + 1);
+		DP_SEL(r2, j + 2);
+		DP_SEL(r3, j + 3);
 	}
-	u128 r01 = mulhi128(res[0], res[1]), r23 = mulhi128(res[2], res[3]);
-	u128 xlo = (u128)(uint64_t)q << 7;
+#undef DP_SEL
+	u128 r01 = mulhi128(r0, r1), r23 = mulhi128(r2, r3);
+	u128 xlo = (u128)ql << 7;
 	return mulhi128(mulhi128(r01, r23), ~xlo);
 }
 
