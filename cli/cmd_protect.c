@@ -187,7 +187,7 @@ int cmd_protect(int argc, char **argv)
 		rc = cli_report(&d, "protect");
 		goto done;
 	}
-	if (taken) {
+	if (taken && strcmp(po.method, "dp") != 0) {
 		fprintf(stderr, "tipstat protect: error: a release named '%s' already exists "
 		        "(tipstat log show lists them); pick another --name\n", po.name);
 		rc = EX_DATAERR;

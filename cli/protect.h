@@ -24,7 +24,7 @@ typedef struct protect_opts {
 	long cleanup_s;               /* clean-up budget per table, seconds */
 	long threads;                 /* tables protected at once */
 	/* dp */
-	double rho;
+	const char *rho;              /* exact decimal (ledger_parse_rho) */
 	const char *seed;             /* deterministic test seed: NOT PRIVATE */
 	const char *budget;           /* ledger principal charged */
 } protect_opts;
@@ -37,7 +37,12 @@ void protect_opts_default(protect_opts *po);
 "                counts hidden (primary), enough other cells hidden that no\n" \
 "                small count can be worked out from the totals (secondary),\n" \
 "                and an LP audit of every hidden cell; refused (77) if any\n" \
-"                small count could be narrowed; writes DIR/release.csv\n"
+"                small count could be narrowed; writes DIR/release.csv\n" \
+"  dp            the cube's annual tables with discrete Gaussian noise\n" \
+"                (zero-concentrated DP, budget --rho charged to the ledger\n" \
+"                budget --budget), post-processed to consistent non-negative\n" \
+"                integers with 90%% margins of error; re-running a release\n" \
+"                name re-issues its stored answers without new noise\n"
 
 #define PROTECT_OPTIONS_HELP \
 "      --threshold T     suppression: counts 1..T-1 are sensitive (default 5)\n" \
@@ -48,7 +53,14 @@ void protect_opts_default(protect_opts *po);
 "      --cleanup-seconds S  suppression: time for publishing again hidden cells\n" \
 "                        that turn out not to be needed, per table (default 20;\n" \
 "                        less time hides more, never protects less)\n" \
-"      --threads N       suppression: tables protected at once (default 2)\n"
+"      --threads N       suppression: tables protected at once (default 2)\n" \
+"      --rho R           dp: the release's zCDP budget, exact decimal (default 0.5),\n" \
+"                        split equally over the (indicator, year) tables\n" \
+"      --budget NAME     dp: ledger budget charged (default releases; see\n" \
+"                        tipstat budget)\n" \
+"      --seed N          dp, TESTS ONLY: reproducible noise; the release is stamped\n" \
+"                        NOT PRIVATE and charges nothing; needs the environment\n" \
+"                        variable TIPSTAT_ALLOW_TEST_SEED=1\n"
 
 #define PROTECT_LONG_OPTIONS \
 	{"threshold", required_argument, 0, 1001}, {"zeros", required_argument, 0, 1002}, \

@@ -11,6 +11,11 @@
 #include "cli/cli.h"
 #include "cli/protect.h"
 #include "privacy/cubesupp.h"
+#include "privacy/dpcube.h"
+#include "privacy/dprng.h"
+#include "privacy/dpsample.h"
+#include "privacy/dpstore.h"
+#include "privacy/ledger.h"
 #include "privacy/relreg.h"
 #include "privacy/tabrel.h"
 
@@ -21,8 +26,8 @@ void protect_opts_default(protect_opts *po)
 	po->max_suppress_pct = -1;
 	po->threshold = 5;
 	po->supp_method = "auto";
-	po->rho = 0.5;
-	po->budget = "release";
+	po->rho = "0.5";
+	po->budget = "releases";
 	po->cleanup_s = 20;
 	po->threads = 2;
 }
@@ -48,7 +53,7 @@ int protect_parse_option(protect_opts *po, int c, const char *arg)
 		else return -1;
 		return 0;
 	case 1003: po->supp_method = arg; return 0;
-	case 1004: po->rho = atof(arg); return po->rho > 0 ? 0 : -1;
+	case 1004: po->rho = arg; return 0;
 	case 1005: po->seed = arg; return 0;
 	case 1006: po->budget = arg; return 0;
 	case 1007: po->quarters = 1; return 0;
@@ -184,11 +189,22 @@ static int protect_suppression(const protect_opts *po, wh *w, const codelists *c
 	cubesupp_result res = {0};
 	rel_table t;
 	rel_init(&t);
+	uint8_t *st = NULL;
 	int rc = -1;
 	if (whcube_build(w, cl, po->as_of, 0, &cb, &info, d) != 0 ||
 	    cubesupp_protect(cb, &p, &res, d) != 0)
 		goto done;
-	tabrel_cells cells = {.n = res.n, .suppress = res.status};
+	/* cubesupp's statuses as release statuses; NA = not published */
+	st = malloc(res.n ? res.n : 1);
+	if (!st) {
+		diag_fail(d, EX_OSERR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < res.n; i++)
+		st[i] = res.status[i] == CUBESUPP_PRIMARY ? REL_PRIMARY :
+		        res.status[i] == CUBESUPP_SECONDARY ? REL_SECONDARY :
+		        res.status[i] == CUBESUPP_PUBLISHED ? REL_FREE : REL_MISSING;
+	tabrel_cells cells = {.n = res.n, .status = st};
 	if (suppression_meta(po, &p, &res.report, &t, d) != 0 ||
 	    tabrel_fill(cb, cl, &info, &cells, &t, d) != 0 || rel_write_dir(&t, po->out, d) != 0 ||
 	    register_release(po, w, &info, "suppression", 0.0, 1, d) != 0)
@@ -196,8 +212,200 @@ static int protect_suppression(const protect_opts *po, wh *w, const codelists *c
 	print_suppression(po, &res.report);
 	rc = 0;
 done:
+	free(st);
 	rel_free(&t);
 	cubesupp_result_free(&res);
+	whcube_info_free(&info);
+	cube_free(cb);
+	return rc;
+}
+
+/* --- differential privacy ---------------------------------------------- */
+
+/* dpcube's noise from the samplers: one dp_gauss per variance in a row
+ * (a country block's cells share theirs). */
+typedef struct noise_ctx {
+	dprng *r;
+	dp_gauss *g;
+	uint64_t num, den;
+} noise_ctx;
+
+static int gauss_noise(void *vc, uint64_t num, uint64_t den, int64_t *out, diag *d)
+{
+	noise_ctx *c = vc;
+	if (!c->g || c->num != num || c->den != den) {
+		dp_gauss_free(c->g);
+		c->g = NULL;
+		if (dp_gauss_new(num, den, &c->g, d) != 0)
+			return -1;
+		c->num = num;
+		c->den = den;
+	}
+	*out = dp_gauss_sample(c->g, c->r);
+	return 0;
+}
+
+/* The split as the ledger records it: one part per (indicator, year). */
+static int dp_split(const cube *cb, const codelists *cl, uint64_t rho_nano, char *out,
+                    size_t size, diag *d)
+{
+	size_t used = 0;
+	out[0] = 0;
+	uint64_t u;
+	int ind, year;
+	for (size_t t = 0; dpcube_table(cb, rho_nano, t, &ind, &year, &u) == 0; t++) {
+		char v[LEDGER_RHO_STR];
+		ledger_format_rho((int64_t)u, v);
+		int n = snprintf(out + used, size - used, "%s%s.%d:%s", t ? "," : "",
+		                 cl->indicators.codes[ind].code, year, v);
+		if (n < 0 || (size_t)n >= size - used)
+			return diag_fail(d, EX_SOFTWARE, "the split over %zu tables is too long to record",
+			                 t + 1);
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+static int dp_meta(const protect_opts *po, const dpcube_report *rep, int seeded,
+                   uint64_t seed, rel_table *t, diag *d)
+{
+	char params[512], audit[512], eps[64] = "null";
+	double e;
+	diag tmp = DIAG_INIT;
+	if (dp_zcdp_eps((double)rep->rho_nano / 1e9, 1e-9, &e, &tmp) == 0)
+		snprintf(eps, sizeof eps, "%.6g", e);
+	diag_free(&tmp);
+	snprintf(params, sizeof params, "{\"mechanism\": \"discrete Gaussian\", \"rho\": %.9g, "
+	         "\"tables\": %zu, \"rho_per_table\": %.9g, \"split\": \"equal over (indicator, "
+	         "year) tables; countries measured, aggregates summed\", \"sensitivity\": "
+	         "\"sqrt(k) per country, k = partitions measured, at most %u\", \"epsilon\": %s, "
+	         "\"delta\": 1e-9, \"periods\": \"years\", \"margin\": \"90%%\", \"budget\": \"%s\"}",
+	         (double)rep->rho_nano / 1e9, rep->n_tables, rep->rho_table, rep->max_partitions,
+	         eps, seeded ? "" : po->budget);
+	snprintf(audit, sizeof audit, "{\"measurements\": %zu, \"published\": %zu, "
+	         "\"post_processing\": \"weighted least squares per country, non-negative integer "
+	         "rounding, aggregates as sums\"}", rep->n_measured, rep->n_published);
+	if (rel_set_name(t, po->name, d) != 0 ||
+	    rel_set_protection(t, REL_M_DP, !seeded,
+	                       seeded ? "NOT PRIVATE: noise from a fixed test seed" : "", d) != 0 ||
+	    rel_set_params(t, params, d) != 0 || rel_set_audit(t, audit, d) != 0)
+		return -1;
+	t->meta.rho = (double)rep->rho_nano / 1e9;
+	if (seeded) {
+		t->meta.has_seed = 1;
+		t->meta.seed = seed;
+	}
+	return 0;
+}
+
+static int parse_seed(const char *s, uint64_t *seed, diag *d)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v >= (1ull << 53))
+		return diag_fail(d, EX_USAGE, "--seed '%s': use an integer below 2^53", s);
+	if (!getenv("TIPSTAT_ALLOW_TEST_SEED") || strcmp(getenv("TIPSTAT_ALLOW_TEST_SEED"), "1"))
+		return diag_fail(d, EX_USAGE, "--seed makes reproducible, NOT PRIVATE noise for tests; "
+		                 "set TIPSTAT_ALLOW_TEST_SEED=1 to use it");
+	*seed = v;
+	return 0;
+}
+
+static int protect_dp(const protect_opts *po, wh *w, const codelists *cl, diag *d)
+{
+	int64_t units = 0;
+	uint64_t seed = 0;
+	int seeded = po->seed != NULL;
+	if ((seeded && parse_seed(po->seed, &seed, d) != 0) ||
+	    ledger_parse_rho(po->rho, &units, d) != 0 || units <= 0) {
+		if (!d->code)
+			diag_fail(d, EX_USAGE, "--rho must be positive");
+		d->code = EX_USAGE;
+		return -1;
+	}
+	dpstore_release stored;
+	int again = 0, taken = 0;
+	if (dpstore_get(wh_db(w), po->name, &stored, &again, d) != 0 ||
+	    relreg_exists(wh_db(w), po->name, &taken, d) != 0)
+		return -1;
+	if (taken && !again)
+		return diag_fail(d, EX_DATAERR, "a release named '%s' already exists", po->name);
+	cube *cb = NULL;
+	whcube_info info = {0};
+	dpcube_result res = {0};
+	noise_ctx nc = {0};
+	int64_t *raw = NULL;
+	size_t n = 0;
+	rel_table t;
+	rel_init(&t);
+	uint8_t *st = NULL;
+	char split[LEDGER_SPLIT_MAX + 1];
+	int rc = -1;
+	uint64_t rho_nano = again ? stored.rho_nano : (uint64_t)units;
+	if (whcube_build(w, cl, again ? stored.as_of_seq : po->as_of, 0, &cb, &info, d) != 0)
+		goto done;
+	if (again) {
+		/* the stored answers, never new noise */
+		seeded = stored.seeded;
+		raw = stored.raw;
+		n = stored.n;
+		stored.raw = NULL;
+	} else {
+		if ((seeded ? dprng_new_seeded(seed, &nc.r, d) : dprng_new(&nc.r, d)) != 0 ||
+		    dpcube_measure(cb, rho_nano, gauss_noise, &nc, &raw, &n, d) != 0)
+			goto done;
+	}
+	if (dpcube_estimate(cb, rho_nano, raw, n, &res, d) != 0 ||
+	    dp_split(cb, cl, rho_nano, split, sizeof split, d) != 0)
+		goto done;
+	st = malloc(n ? n : 1);
+	if (!st) {
+		diag_fail(d, EX_OSERR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		st[i] = res.status[i] == DPCUBE_NOISY ? REL_NOISY : REL_MISSING;
+	tabrel_cells cells = {.n = n, .status = st, .noisy = res.value, .moe = res.moe};
+	if (dp_meta(po, &res.report, seeded, seed, &t, d) != 0 ||
+	    tabrel_fill(cb, cl, &info, &cells, &t, d) != 0 || rel_write_dir(&t, po->out, d) != 0)
+		goto done;
+	if (!again) {
+		char outputs[512], params[256];
+		if (release_outputs(po->out, outputs, sizeof outputs, d) != 0)
+			goto done;
+		snprintf(params, sizeof params, "mechanism=discrete_gaussian tables=%zu seeded=%d",
+		         res.report.n_tables, seeded);
+		dpstore_put_ctx pc = {.raw = raw, .n = n, .rho_nano = rho_nano, .seeded = seeded};
+		/* a seeded release protects nothing and costs nothing */
+		relreg_info ri = {.name = po->name, .method = "dp", .params = params,
+		                  .as_of_seq = info.as_of_seq, .rho = (double)rho_nano / 1e9,
+		                  .private_ = !seeded, .outputs = outputs,
+		                  .budget = seeded ? NULL : po->budget, .split = seeded ? NULL : split,
+		                  .in_tx = dpstore_put_tx, .in_tx_ctx = &pc};
+		if (relreg_record(wh_db(w), "protect", &ri, NULL, d) != 0)
+			goto done;
+	}
+	const dpcube_report *rep = &res.report;
+	printf("release %s (differential privacy, discrete Gaussian%s): rho %.9g over %zu tables "
+	       "(%.3g each)\n  %zu noisy measurements of country cells; %zu cells published "
+	       "with 90%% margins of error\n", po->name, seeded ? ", TEST SEED: NOT PRIVATE" : "",
+	       (double)rho_nano / 1e9, rep->n_tables, rep->rho_table, rep->n_measured,
+	       rep->n_published);
+	if (again)
+		printf("  re-issued from the stored measurements: no new noise, nothing charged\n");
+	else if (!seeded)
+		printf("  charged to budget '%s'\n", po->budget);
+	printf("  -> %s/release.csv\n", po->out);
+	rc = 0;
+done:
+	free(st);
+	free(raw);
+	rel_free(&t);
+	dpcube_result_free(&res);
+	dp_gauss_free(nc.g);
+	dprng_free(nc.r);
+	dpstore_release_free(&stored);
 	whcube_info_free(&info);
 	cube_free(cb);
 	return rc;
@@ -208,6 +416,6 @@ int protect_tables(const protect_opts *po, wh *w, const codelists *cl, diag *d)
 	if (!strcmp(po->method, "suppression"))
 		return protect_suppression(po, w, cl, d);
 	if (!strcmp(po->method, "dp"))
-		return diag_fail(d, EX_USAGE, "method 'dp' is not available in this build yet");
-	return diag_fail(d, EX_USAGE, "unknown method '%s' (kanon, suppression)", po->method);
+		return protect_dp(po, w, cl, d);
+	return diag_fail(d, EX_USAGE, "unknown method '%s' (kanon, suppression, dp)", po->method);
 }

@@ -120,8 +120,11 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 		diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
 		return rollback(db, -1);
 	}
+	int64_t id = sqlite3_last_insert_rowid(db);
 	if (out_id)
-		*out_id = sqlite3_last_insert_rowid(db);
+		*out_id = id;
+	if (r->in_tx && r->in_tx(db, id, r->in_tx_ctx, d) != 0)
+		return rollback(db, -1);
 	/* Paid for in the same transaction: refused = rolled back, no release. */
 	if (r->budget &&
 	    ledger_charge_tx(db, r->budget, r->name, units, r->split, seq, NULL, d) != 0)

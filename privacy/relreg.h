@@ -40,6 +40,12 @@ typedef struct relreg_info {
 	const char *budget;        /* ledger budget charged rho, e.g. "releases" */
 	const char *split;         /* how rho splits across levels and tables
 	                              (ledger_split_canon syntax), NULL = none */
+	/* Called inside the registering transaction, after the release row is
+	 * in (release_id) and before the charge: a method's own tables (the
+	 * stored DP measurements) commit or roll back with the release.
+	 * NULL = nothing to add. */
+	int (*in_tx)(sqlite3 *db, int64_t release_id, void *ctx, diag *d);
+	void *in_tx_ctx;
 } relreg_info;
 
 typedef struct relreg_entry {

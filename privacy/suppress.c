@@ -158,7 +158,11 @@ int supp_primary(sdct_table *t, const supp_params *p, size_t *n_primary, diag *d
 		}
 		np++;
 		int64_t A = sdct_attacker_lo(cl), B = sdct_attacker_hi(cl);
-		int64_t rh = cl->hi + upl, rl = cl->lo - lpl;
+		/* "lo or more" (hi at SDCT_HUGE): no release can keep the upper
+		 * end open once totals are published, so ask for what protects a
+		 * count: the attacker must not exclude lo .. lo + max(UPL, SPL) */
+		int64_t rh = cl->hi >= SDCT_HUGE ? cl->lo + (upl > spl ? upl : spl) : cl->hi + upl;
+		int64_t rl = cl->lo - lpl;
 		cl->req_hi = (B != SDCT_INF && rh > B) ? B : rh;
 		cl->req_lo = rl < A ? A : rl;
 		cl->req_width = (B != SDCT_INF && B - A < spl) ? B - A : spl;

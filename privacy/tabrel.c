@@ -19,6 +19,8 @@ static int add_submissions(const whcube_info *info, rel_table *t, diag *d)
 int tabrel_fill(const cube *c, const codelists *cl, const whcube_info *info,
                 const tabrel_cells *cells, rel_table *t, diag *d)
 {
+	if (cells && !cells->status)
+		return diag_fail(d, EX_SOFTWARE, "protection arrays without statuses");
 	if (info && add_submissions(info, t, d) != 0)
 		return -1;
 	cube_iter it;
@@ -34,11 +36,14 @@ int tabrel_fill(const cube *c, const codelists *cl, const whcube_info *info,
 		rel_row r;
 		rel_row_from_cube(&r, cc.geo.kind, geo, cc.period, cc.indicator, cc.slot, &cc.v);
 		if (cells && cc.v.avail) {
-			int s = cells->suppress ? cells->suppress[i] : REL_FREE;
-			if (s == REL_PRIMARY || s == REL_SECONDARY)
+			int s = cells->status[i];
+			if (s == REL_PRIMARY || s == REL_SECONDARY || s == REL_MISSING)
 				rel_row_suppress(&r, s);
-			else if (cells->noisy)
-				rel_row_noisy(&r, cells->noisy[i], cells->moe ? cells->moe[i] : 0.0);
+			else if (s == REL_NOISY && cells->noisy && cells->moe)
+				rel_row_noisy(&r, cells->noisy[i], cells->moe[i]);
+			else if (s != REL_FREE)
+				return diag_fail(d, EX_SOFTWARE, "protection status %d of cell %zu is not "
+				                 "one a release can publish", s, i);
 		}
 		if (rel_add_row(t, &r, d) != 0)
 			return -1;

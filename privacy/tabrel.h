@@ -29,15 +29,22 @@
 
 typedef struct tabrel_cells {
 	size_t n;                 /* cells in cube_next order; must match the cube */
-	const uint8_t *suppress;  /* NULL, or REL_FREE / REL_PRIMARY / REL_SECONDARY */
-	const int64_t *noisy;     /* NULL, or the published noisy value (DP) */
-	const double *moe;        /* with noisy: its 90% margin of error */
+	/* Per cell, what to publish (enum rel_status):
+	 *   REL_FREE       the cube's value, as counted
+	 *   REL_PRIMARY,
+	 *   REL_SECONDARY  suppressed: no number
+	 *   REL_MISSING    not published at all (e.g. the quarters of an
+	 *                  annual release): no number
+	 *   REL_NOISY      noisy[i] with its margin moe[i] (both required)
+	 * Cells the cube does not have are missing whatever is given. */
+	const uint8_t *status;
+	const int64_t *noisy;     /* with REL_NOISY: the published value */
+	const double *moe;        /* with REL_NOISY: its 90% margin of error */
 } tabrel_cells;
 
 /* Append the cube's cells (and info's submissions) to t.  cells may be
- * NULL: every available cell is published as counted.  A cell marked both
- * suppressed and noisy is suppressed.  EX_SOFTWARE when the arrays do not
- * match the cube. */
+ * NULL: every available cell is published as counted.  EX_SOFTWARE when
+ * the arrays do not match the cube or a status is not one of the above. */
 int tabrel_fill(const cube *c, const codelists *cl, const whcube_info *info,
                 const tabrel_cells *cells, rel_table *t, diag *d);
 
