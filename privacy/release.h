@@ -25,7 +25,7 @@
  *              empty = unbounded; lo == hi is not an interval: it must be
  *              written as an exact value); moe empty.
  *   noisy      a differentially private value: value (any integer, the
- *              noise may make it negative) and moe (95% margin of error,
+ *              noise may make it negative) and moe (90% margin of error,
  *              finite, >= 0); lo, hi empty.
  *   primary    suppressed small cell          } value, lo, hi, moe all
  *   secondary  suppressed to protect another  } empty; flags and

@@ -282,7 +282,7 @@ static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char 
 			else if (k == 1) {
 				rep_buf_printf(b, "%lld &#177; ", (long long)r->value);
 				rep_buf_double(b, r->moe);
-				P(b, " (noisy, 95% margin)");
+				P(b, " (noisy, 90% margin)");
 			} else
 				rep_buf_printf(b, "%lld&#8211;%lld (censored interval)", (long long)r->lo,
 				               (long long)r->hi);
@@ -600,7 +600,7 @@ static void footnotes(rep_buf *b, const page *pg)
 	               "cell, which could otherwise be worked out from the totals (secondary "
 	               "suppression; %zu cells).</li>", pg->n_status[REL_SECONDARY]);
 	rep_buf_printf(b, "<li><strong>&#177;<sup>&#8224;</sup></strong> differentially "
-	               "private value with its 95%% margin of error (%zu cells); charts draw the "
+	               "private value with its 90%% margin of error (%zu cells); charts draw the "
 	               "margin as an error bar. Noisy values can be negative.</li>",
 	               pg->n_status[REL_NOISY]);
 	rep_buf_printf(b, "<li><strong>lo&#8211;hi<sup>&#8225;</sup></strong> the value lies in "
@@ -687,7 +687,7 @@ int rep_html_render(const rel_table *rel, const codelists *cl, rep_buf *b, diag 
 	if (pg.n_years && ns) {
 		line_chart(b, &pg, kinds, codes, ns);
 		P(b, "<p class=\"note\">Totals of the reporting countries (coverage varies by year: see "
-		     "the tables). Gaps: suppressed or not available. Error bars: 95% margin of error of "
+		     "the tables). Gaps: suppressed or not available. Error bars: 90% margin of error of "
 		     "noisy values; dashed ranges: censored intervals; hollow points: partial years or "
 		     "intervals.</p>");
 	} else

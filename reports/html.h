@@ -19,7 +19,7 @@
  * Honesty rules: every number shown is a released value or computed from
  * released values only.  Suppressed cells show "x" with a footnote saying
  * why (primary: small cell; secondary: protects another cell), noisy values
- * show their 95% margin of error (and error bars in charts), censored
+ * show their 90% margin of error (and error bars in charts), censored
  * intervals show as lo-hi, partial years and other cube flags as
  * superscripts.  Charts never plot a suppressed or missing value (the line
  * breaks); a stacked bar with suppressed parts shows them as one combined

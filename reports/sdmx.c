@@ -89,7 +89,7 @@ int rep_sdmx_render_dsd(rep_buf *b, diag *d)
 		{"CONF_STATUS", "CL_CONF_STATUS", "SDMX cross-domain confidentiality status"},
 		{"LOWER_BOUND", NULL, "Lower bound of a free interval (censored input)"},
 		{"UPPER_BOUND", NULL, "Upper bound of a free interval; empty = unbounded"},
-		{"MOE", NULL, "95% margin of error of a noisy (differentially private) value"},
+		{"MOE", NULL, "90% margin of error of a noisy (differentially private) value"},
 		{"COMMENT", NULL, "flags=<letters of acdp>;countries=<contributing countries>"},
 	};
 	rep_buf_puts(b, "{\n  \"dataflow\": ");

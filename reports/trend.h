@@ -42,7 +42,7 @@ typedef struct rep_trend {
 	size_t n_members;
 	size_t n_noisy;             /* member-years that were noisy */
 	double total[REP_TREND_MAXY];   /* panel total per year (index year - y0) */
-	double moe[REP_TREND_MAXY];     /* its 95% margin of error (0 if all free) */
+	double moe[REP_TREND_MAXY];     /* its 90% margin of error (0 if all free) */
 	double change_pct;
 	double slope, se, ci_lo, ci_hi, intercept, mean, slope_pct;
 } rep_trend;

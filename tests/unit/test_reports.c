@@ -487,7 +487,7 @@ static void test_html(void **state)
 	assert_non_null(strstr(s, "<td>5/247</td>")); /* world: 5 of the 247 countries reporting */
 	/* line chart: world 3 points, Europe 2 (2021 suppressed is not plotted) */
 	assert_int_equal(count(s, "<circle"), 5);
-	assert_non_null(strstr(s, "World 2021: 2700 &#177; 30.5 (noisy, 95% margin)"));
+	assert_non_null(strstr(s, "World 2021: 2700 &#177; 30.5 (noisy, 90% margin)"));
 	assert_null(strstr(s, "Europe 2021:"));
 	/* trend table for the world: 3 members, +43.8%, slope +350.0, SE 28.9 */
 	assert_non_null(strstr(s, "<td>3</td><td>1600</td><td>2300</td><td>+43.8%</td><td>+350.0</td>"
