@@ -92,7 +92,27 @@ if $T aggregate --help >/dev/null 2>&1; then
 fi
 step "aggregator: a k-anonymous record release (k = 11)"
 $T protect --method kanon --name demo_records_k11 -o "$OUT/release_records"
-step "aggregator: reports of the internal cube (stamped NOT PRIVATE: table protection is not in this build)"
-$T report "$OUT/aggregator/cube" -o "$OUT/report_internal"
-echo "report: $OUT/report_internal/report.html (and tidy.csv, sdmx.csv, dsd.json)"
+
+step "aggregator: privacy budget for table releases (rho-zCDP)"
+$T budget set releases 1
+step "aggregator: a differentially private release of the cube's annual tables (rho = 0.5)"
+$T protect --method dp --rho 0.5 --name demo_dp -o "$OUT/release_dp"
+step "aggregator: the same release again: its stored answers, no new noise, nothing spent"
+$T protect --method dp --rho 0.5 --name demo_dp -o "$OUT/release_dp_again" | tail -n 2
+cmp -s "$OUT/release_dp/release.csv" "$OUT/release_dp_again/release.csv" && echo "  identical"
+$T budget show releases
+if [ "${DEMO_SUPPRESSION:-0}" = 1 ]; then
+	step "aggregator: a cell-suppression release with its LP audit (several minutes)"
+	$T protect --method suppression --supp-method heuristic --name demo_supp -o "$OUT/release_supp"
+	$T report "$OUT/release_supp" -o "$OUT/report_supp" >/dev/null
+fi
+
+step "reports"
+$T report "$OUT/release_dp" -o "$OUT/report"
+$T report "$OUT/aggregator/cube" -o "$OUT/report_internal" >/dev/null
 printf '\ndemo done in %ss; everything is under %s\n' "$(( $(date +%s) - t0 ))" "$OUT"
+echo "report (differentially private): $OUT/report/report.html"
+echo "  tables: $OUT/report/tidy.csv (UNODC columns), $OUT/report/sdmx.csv (SDMX-CSV) + dsd.json"
+echo "internal, NOT PRIVATE: $OUT/report_internal/report.html"
+[ -d "$OUT/report_supp" ] && echo "cell suppression: $OUT/report_supp/report.html"
+echo "(DEMO_SUPPRESSION=1 make demo adds the cell-suppression release)"
