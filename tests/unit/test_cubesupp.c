@@ -466,13 +466,12 @@ static void test_annual_and_threads(void **state)
 	diag_free(&d);
 }
 
-/* Adversarial submissions (issue: hostile input): a country that reports
- * a single victim together with its own totals and breakdowns (CCC), and
- * one whose total is flagged non-additive and exceeds its parts by one
- * (DDD: the flag must stop the relation, and the parts' small cells must
- * still be protected).  What was tried: the whole-cube LP attacker and
- * its integer version over every published total and margin; it narrows
- * no primary cell, and it does once the secondary cells are published. */
+/* An adversarial submission (issue: hostile input): a country (CCC) that
+ * reports a single victim together with every total and breakdown that
+ * contains it, beside two quarterly countries.  What was tried: the
+ * whole-cube LP attacker and its integer version over every published
+ * total and margin; it narrows no primary cell, and it does once the
+ * secondary cells are published. */
 static cube *build_hostile(const fixture *f)
 {
 	cube *c;
