@@ -1,5 +1,6 @@
 /* tipstat protect: turn the warehouse's data into a protected release,
  * recorded in the warehouse's release register and audit trail. */
+#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 #include "aggregator/auditlog.h"
 #include "aggregator/warehouse.h"
 #include "cli/cli.h"
@@ -112,7 +114,7 @@ static int protect_kanon(const protect_opts *po, wh *w, const codelists *cl, dia
 	       "precision loss %.3f\n  -> %s/records.csv\n", po->name, p.k,
 	       p.l > 1 ? ", l-diverse forms" : "", r.k.n_published, r.n_records, r.k.n_suppressed,
 	       r.n_records ? 100.0 * (double)r.k.n_suppressed / (double)r.n_records : 0.0,
-	       r.k.min_class, desc, r.k.discernibility, r.k.precision_loss, po->out);
+	       r.k.min_class, desc, r.k.discernibility, r.k.precision_loss, po->dest);
 	rc = 0;
 done:
 	recrel_result_free(&r);
@@ -138,7 +140,7 @@ int cmd_protect(int argc, char **argv)
 		switch (c) {
 		case 'm': po.method = optarg; break;
 		case 'n': po.name = optarg; break;
-		case 'o': po.out = optarg; break;
+		case 'o': po.dest = optarg; break;
 		case 'w': whp = optarg; break;
 		case 'C': cl_dir = optarg; break;
 		case 'I': po.indicator = optarg; break;
@@ -167,7 +169,7 @@ int cmd_protect(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("protect", "unexpected argument '%s'", argv[optind]);
-	if (!po.method || !po.name || !po.out)
+	if (!po.method || !po.name || !po.dest)
 		return cli_usage_error("protect", "--method, --name and -o DIR are required");
 	if (!relreg_valid_name(po.name))
 		return cli_usage_error("protect", "--name: use 1-64 of A-Z a-z 0-9 _ . -");
@@ -193,20 +195,32 @@ int cmd_protect(int argc, char **argv)
 		rc = EX_DATAERR;
 		goto done;
 	}
-	if (mkdir(po.out, 0755) != 0) {
+	/* The release is made in a temporary directory beside -o and renamed
+	 * into place only once it is registered: a crash or a refusal never
+	 * leaves a complete-looking release that the register does not know. */
+	struct stat sb;
+	char tmp[4096];
+	if (lstat(po.dest, &sb) == 0 ||
+	    snprintf(tmp, sizeof tmp, "%s.partial-%ld", po.dest, (long)getpid()) >= (int)sizeof tmp ||
+	    mkdir(tmp, 0755) != 0) {
 		fprintf(stderr, "tipstat protect: error: cannot create %s (it must not exist yet)\n",
-		        po.out);
+		        po.dest);
 		rc = EX_CANTCREAT;
 		goto done;
 	}
+	po.out = tmp;
 	int r;
 	if (!strcmp(po.method, "kanon"))
 		r = protect_kanon(&po, w, &cl, &d);
 	else
 		r = protect_tables(&po, w, &cl, &d);
-	if (r != 0) {
+	if (r == 0 && rename(tmp, po.dest) != 0) {
+		fprintf(stderr, "tipstat protect: error: the release is registered but could not be "
+		        "moved from %s to %s: %s\n", tmp, po.dest, strerror(errno));
+		rc = EX_IOERR;
+	} else if (r != 0) {
 		rc = cli_report(&d, "protect");
-		protect_remove_dir(po.out);
+		protect_remove_dir(tmp);
 		fprintf(stderr, "tipstat protect: no release was made\n");
 	}
 done:

@@ -11,7 +11,10 @@
 #include "core/diag.h"
 
 typedef struct protect_opts {
-	const char *method, *name, *out, *indicator;
+	const char *method, *name, *indicator;
+	const char *out;              /* where the files are written: a private
+	                                 temporary directory next to `dest` */
+	const char *dest;             /* the -o directory the user named */
 	int64_t as_of;
 	/* kanon */
 	unsigned k, l;

@@ -126,7 +126,7 @@ static void print_suppression(const protect_opts *po, const cubesupp_report *rep
 		       "--cleanup-seconds)\n", rep->n_cut);
 	printf("  %s tables; time (summed over %ld threads): build %.1f s, suppression %.1f s, "
 	       "audit %.1f s\n  -> %s/release.csv\n", po->quarters ? "year and quarter" : "annual",
-	       po->threads, rep->seconds_build, rep->seconds_suppress, rep->seconds_audit, po->out);
+	       po->threads, rep->seconds_build, rep->seconds_suppress, rep->seconds_audit, po->dest);
 }
 
 static int suppression_meta(const protect_opts *po, const cubesupp_params *p,
@@ -396,7 +396,7 @@ static int protect_dp(const protect_opts *po, wh *w, const codelists *cl, diag *
 		printf("  re-issued from the stored measurements: no new noise, nothing charged\n");
 	else if (!seeded)
 		printf("  charged to budget '%s'\n", po->budget);
-	printf("  -> %s/release.csv\n", po->out);
+	printf("  -> %s/release.csv\n", po->dest);
 	rc = 0;
 done:
 	free(st);
