@@ -72,6 +72,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtipstat.a
 	$(CC) $(CFLAGS) $(PC_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) \
 	    -o $@ $< $(B)/libtipstat.a $(shell pkg-config --libs cmocka) $(LIBS)
 
+# test_alloc fails our allocations in turn: its malloc/calloc/realloc
+# references go through counting wrappers.
+$(B)/tests/test_alloc: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
+
 unit: $(UT_BIN)
 	@fail=0; for t in $(UT_BIN); do \
 	    TIPSTAT_DATASETS=$(CURDIR)/datasets $$t || fail=1; done; \

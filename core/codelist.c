@@ -333,11 +333,12 @@ static int load_countries(const char *dir, codelists *cl, diag *d)
 		if (cl->n_countries == cap) {
 			cap = cap ? cap * 2 : 256;
 			cl_country *nc = realloc(cl->countries, cap * sizeof *nc);
+			if (nc)
+				cl->countries = nc;
 			if (!nc || !cl->country_index) {
 				rc = diag_fail(d, EX_OSERR, "out of memory");
 				break;
 			}
-			cl->countries = nc;
 		}
 		cl_country *c = &cl->countries[cl->n_countries];
 		memset(c, 0, sizeof *c);

@@ -462,8 +462,10 @@ int harm_init(harm *h, const mapping *m, const codelists *cl, const char *file,
 	h->age_ref_col = -1;
 	h->ncols = header ? header->n : ncols;
 	h->cols = calloc(h->ncols ? h->ncols : 1, sizeof *h->cols);
-	if (!h->cols)
+	if (!h->cols) {
+		h->ncols = 0; /* harm_free must not walk columns that are not there */
 		return diag_fail(d, EX_OSERR, "out of memory");
+	}
 	for (int f = 0; f < MF__COUNT; f++)
 		h->src[f] = -1;
 	for (size_t j = 0; j < h->ncols; j++) {
