@@ -303,6 +303,8 @@ static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_
 	for (int j = 0; j < pl->np; j++)
 		if (pl->p[j].fam == CUBE_FAM_SEXAGE)
 			sa = &pl->p[j];
+	if (!sa)
+		return; /* sexage is set only with a SEXAGE partition */
 	int cons = sa->constrained && pl->has_total;
 	double n = CUBE_NSEX * CUBE_NAGE;
 	struct { int slot; int cells[12]; int a; } der[CUBE_NSEX + CUBE_NAGE + CUBE_NGROUP];

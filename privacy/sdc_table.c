@@ -348,11 +348,12 @@ int sdct_cross_init(sdct_table *t, const sdct_dim *dims, size_t n_dims, diag *d)
 					return diag_fail(d, EX_OSERR, "sdc table: out of memory");
 				pp = big;
 			}
+			size_t np = 0;
 			for (uint32_t k = 0; k < nch; k++) {
 				uint32_t ch = x->child[x->child_start[code] + k];
-				pp[k] = c - code * x->stride + ch * x->stride;
+				pp[np++] = c - code * x->stride + ch * x->stride;
 			}
-			if (sdct_add_constraint(t, c, pp, nch, d)) {
+			if (sdct_add_constraint(t, c, pp, np, d)) {
 				free(big);
 				return -1;
 			}
