@@ -312,6 +312,53 @@ static int parse_seed(const char *s, uint64_t *seed, diag *d)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Utility, for the aggregator's eyes only (computed from the confidential
+ * counts, so it is printed, never written into the release): the median
+ * absolute percent error of the annual totals at each level, and of the
+ * country-years with at least 100. */
+static void print_dp_utility(const cube *cb, const dpcube_result *res)
+{
+	static const char *const lvl[] = {"world", "regions", "subregions", "countries",
+	                                  "countries >= 100"};
+	size_t n = res->n, k[5] = {0};
+	double *e[5];
+	for (int l = 0; l < 5; l++)
+		e[l] = malloc((n ? n : 1) * sizeof *e[l]);
+	if (!e[0] || !e[1] || !e[2] || !e[3] || !e[4])
+		goto out;
+	cube_iter it;
+	cube_cell cc;
+	cube_iter_init(&it);
+	for (size_t i = 0; cube_next(cb, &it, &cc); i++) {
+		if (res->status[i] != DPCUBE_NOISY || cc.slot != CUBE_S_TOTAL || cc.indicator != 0 ||
+		    cc.v.lo != cc.v.hi || cc.v.lo <= 0)
+			continue;
+		double ape = 100.0 * fabs((double)(res->value[i] - cc.v.lo)) / (double)cc.v.lo;
+		e[cc.geo.kind][k[cc.geo.kind]++] = ape;
+		if (cc.geo.kind == CUBE_GEO_COUNTRY && cc.v.lo >= 100)
+			e[4][k[4]++] = ape;
+	}
+	printf("  utility (victims, annual totals; from the confidential counts, not published):\n"
+	       "   median absolute %% error:");
+	for (int l = 0; l < 5; l++) {
+		if (!k[l])
+			continue;
+		qsort(e[l], k[l], sizeof *e[l], cmp_double);
+		double med = k[l] % 2 ? e[l][k[l] / 2] : (e[l][k[l] / 2 - 1] + e[l][k[l] / 2]) / 2;
+		printf(" %s %.2f%% (%zu)%s", lvl[l], med, k[l], l < 4 ? "," : "");
+	}
+	printf("\n");
+out:
+	for (int l = 0; l < 5; l++)
+		free(e[l]);
+}
+
 static int protect_dp(const protect_opts *po, wh *w, const codelists *cl, diag *d)
 {
 	int64_t units = 0;
@@ -392,6 +439,7 @@ static int protect_dp(const protect_opts *po, wh *w, const codelists *cl, diag *
 	       "with 90%% margins of error\n", po->name, seeded ? ", TEST SEED: NOT PRIVATE" : "",
 	       (double)rho_nano / 1e9, rep->n_tables, rep->rho_table, rep->n_measured,
 	       rep->n_published);
+	print_dp_utility(cb, &res);
 	if (again)
 		printf("  re-issued from the stored measurements: no new noise, nothing charged\n");
 	else if (!seeded)

@@ -94,11 +94,11 @@ step "aggregator: a k-anonymous record release (k = 11)"
 $T protect --method kanon --name demo_records_k11 -o "$OUT/release_records"
 
 step "aggregator: privacy budget for table releases (rho-zCDP)"
-$T budget set releases 1
-step "aggregator: a differentially private release of the cube's annual tables (rho = 0.5)"
-$T protect --method dp --rho 0.5 --name demo_dp -o "$OUT/release_dp"
+$T budget set releases 12
+step "aggregator: a differentially private release of the cube's annual tables (rho = 6: 1 per year of data)"
+$T protect --method dp --rho 6 --name demo_dp -o "$OUT/release_dp"
 step "aggregator: the same release again: its stored answers, no new noise, nothing spent"
-$T protect --method dp --rho 0.5 --name demo_dp -o "$OUT/release_dp_again" | tail -n 2
+$T protect --method dp --rho 6 --name demo_dp -o "$OUT/release_dp_again" | tail -n 2
 cmp -s "$OUT/release_dp/release.csv" "$OUT/release_dp_again/release.csv" && echo "  identical"
 $T budget show releases
 if [ "${DEMO_SUPPRESSION:-0}" = 1 ]; then
