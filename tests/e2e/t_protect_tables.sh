@@ -52,6 +52,11 @@ awk -F, 'NR > 1 && $1 == "country" && $3 !~ /-Q/ {
 		}
 		exit bad > 0
 	}' "$R" || die "a hidden cell is recoverable by differencing"
+# the independent LP attacker (tests/unit/test_attack_release.c) on this
+# release: no primary cell narrowed; without the secondary cells it is
+TIPSTAT_ATTACK_WH="$TIPSTAT_WAREHOUSE" TIPSTAT_ATTACK_REL=rs "$BUILD/tests/test_attack_release" > attack.txt 2>&1 \
+	|| { cat attack.txt; die "the LP attacker narrowed a primary cell"; }
+assert_grep "none narrowed" attack.txt
 # registered, logged, no budget spent
 $T log show | grep -q "release.create.*name=supp1 method=suppression" || die "not logged"
 grep -q '"method": "suppression"' rs/release.json || die "method not in release.json"

@@ -33,7 +33,8 @@ static void lpa_bounds(const sdct_table *t, size_t c, double *lo, double *hi)
 	const sdct_cell *cl = &t->cells[c];
 	if (cl->status == SDCT_PUBLISHED || (cl->flags & SDCT_F_PUBLIC_BOUNDS)) {
 		*lo = (double)cl->lo;
-		*hi = (double)cl->hi;
+		/* "lo or more" is no upper bound (a 2^40 bound breaks the LP) */
+		*hi = cl->hi >= SDCT_HUGE ? LPA_INF : (double)cl->hi;
 	} else {
 		*lo = 0;
 		*hi = LPA_INF;
@@ -149,7 +150,8 @@ static glp_prob *lpa_build_apriori(const sdct_table *t)
 
 /* Does the attacker's interval for every primary cell reach the cell's own
  * interval and span at least `width` (typically the threshold, given by
- * the test, not read from the table's requirements)?  Both are limited to
+ * the test, not read from the table's requirements)?  A cell known only
+ * as "lo or more" must keep lo .. lo + width.  Both are limited to
  * what the public bounds alone reveal: the a priori range [A, B] (every
  * cell hidden), computed here too.  Returns the number of primary cells
  * that fail; *first the first one. */
@@ -177,7 +179,10 @@ static size_t lpa_check_all(const sdct_table *t, int64_t width, int integer, siz
 		double need = (double)width;
 		if (B != HUGE_VAL && B - A < need)
 			need = B - A;
-		double want_lo = fmax((double)cl->lo, A), want_hi = fmin((double)cl->hi, B);
+		/* a cell known only as "lo or more" (hi at SDCT_HUGE) must keep
+		 * lo .. lo + width: no published table can leave it unbounded */
+		double chi = cl->hi >= SDCT_HUGE ? (double)(cl->lo + width) : (double)cl->hi;
+		double want_lo = fmax((double)cl->lo, A), want_hi = fmin(chi, B);
 		double ilo = ceil(lo - 1e-6), ihi = hi == HUGE_VAL ? HUGE_VAL : floor(hi + 1e-6);
 		int ok = ilo <= want_lo && ihi >= want_hi && ihi - ilo >= need;
 		if (!ok) {
