@@ -31,6 +31,8 @@
 #   BENCH_SUPP_SIZES="1k 10k 100k"  BENCH_SUPP_TIMEOUT=300 (seconds each)
 #   BENCH_DUCKDB=0          skip DuckDB;  BENCH_PROFILE=0  skip perf
 #   BENCH_PROFILE_ROWS      size to profile (default: the middle size)
+#   BENCH_BEFORE_TIPSTAT=PATH  also time ingest with this (older) binary at
+#                           the largest size: before/after of a speed-up
 #   KEEP=1                  keep the generated files
 #
 # Times are wall-clock seconds from /usr/bin/time; CPU seconds (user+sys)
@@ -227,6 +229,14 @@ for N in $ROWS; do
 	runs "$RUNS" harm_key "$N" "$BIN/harm_count" "$MAP" "$F" "$K/per.pseudonym"
 	runs "$RUNS" ingest "$N" "$T" ingest -q --mapping "$MAP" --key-file "$K/per.pseudonym" \
 		"$F" -o "$WORK/sub_$N.csv"
+	if [ -n "${BENCH_BEFORE_TIPSTAT:-}" ] && [ "$N" = "$LARGEST" ]; then
+		# the same ingest with an older binary: before/after of a speed-up
+		runs "$RUNS" ingest_before "$N" "$BENCH_BEFORE_TIPSTAT" ingest -q --mapping "$MAP" \
+			--key-file "$K/per.pseudonym" "$F" -o "$WORK/sub_before_$N.csv"
+		cmp -s "$WORK/sub_before_$N.csv" "$WORK/sub_$N.csv" ||
+			note "ingest before/after: the two binaries wrote different submissions"
+		rm -f "$WORK/sub_before_$N.csv" "$WORK/sub_before_$N.csv.manifest"
+	fi
 	BYTES_SUB[$N]=$(stat -c %s "$WORK/sub_$N.csv" 2>/dev/null || echo 0)
 	for ((r = 0; r < PIPE_RUNS; r++)); do
 		W=$WORK/wh_$N
@@ -261,16 +271,19 @@ fi
 PROFILE_OUT=""
 if [ "$PROFILE" = 1 ]; then
 	step "perf profile of ingest ($PROF_N rows)"
+	# flat profile only: the build has no frame pointers, so call graphs
+	# would be noise; the stages below group the symbols instead
 	if command -v perf >/dev/null &&
-		perf record -F 999 -g -o "$WORK/perf.data" -- "$T" ingest -q --mapping "$MAP" \
+		perf record -F 999 -o "$WORK/perf.data" -- "$T" ingest -q --mapping "$MAP" \
 			--key-file "$K/per.pseudonym" "$WORK/cases_$PROF_N.csv" -o "$WORK/sub_prof.csv" \
 			>/dev/null 2>"$WORK/perf.err"; then
-		perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null |
-			grep '%' | head -n 25 >"$WORK/perf.flat" || true
-		perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
-			grep '%' | head -n 30 >"$WORK/perf.children" || true
+		perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+			grep '%' | sed 's/ *$//' >"$WORK/perf.all" || true
+		head -n 25 "$WORK/perf.all" >"$WORK/perf.flat"
+		# stage of each symbol: by name, then by library
+		awk -f "$REPO/bench/perf_stages.awk" "$WORK/perf.all" | sort -rn >"$WORK/perf.stages"
 		PROFILE_OUT=1
-		sed -n 1,15p "$WORK/perf.flat"
+		cat "$WORK/perf.stages"
 	else
 		note "perf profile skipped: perf is missing or not permitted here ($(tail -n 1 "$WORK/perf.err" 2>/dev/null))"
 	fi
@@ -350,7 +363,7 @@ fit() { # pairs "x y" on stdin -> least-squares slope of log y on log x
 	echo
 	echo "| what | wall s | CPU s | MB/s | rows/s | peak RSS MB | DuckDB / this |"
 	echo "|---|---:|---:|---:|---:|---:|---:|"
-	for lab in wc csv_parse csv_groupby duckdb harm_nokey harm_key ingest seal accept aggregate; do
+	for lab in wc csv_parse csv_groupby duckdb harm_nokey harm_key ingest ingest_before seal accept aggregate; do
 		x=$(w $lab $L)
 		[ "$x" = - ] && continue
 		bytes=${BYTES[$L]}
@@ -361,6 +374,7 @@ fit() { # pairs "x y" on stdin -> least-squares slope of log y on log x
 			harm_nokey) name="tipstat harmonise-and-count, no pseudonyms" ;;
 			harm_key) name="tipstat harmonise-and-count, with pseudonyms" ;;
 			ingest) name="tipstat ingest (validate, harmonise, minimise, key hashing, sort, write)" ;;
+			ingest_before) name="tipstat ingest, binary before the speed-ups (BENCH_BEFORE_TIPSTAT)" ;;
 			seal) name="tipstat seal of the submission ($(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB)" ;;
 			accept) name="tipstat accept of the package ($(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB)" ;;
 			aggregate) name="tipstat aggregate (warehouse to cube)" ;;
@@ -475,16 +489,16 @@ fit() { # pairs "x y" on stdin -> least-squares slope of log y on log x
 	echo "## Where the time goes (perf, ingest of $PROF_N rows)"
 	echo
 	if [ -n "$PROFILE_OUT" ]; then
-		echo "Self time, top symbols:"
+		echo "Samples by stage (self time of each symbol, grouped by name and library):"
 		echo
 		echo '```'
-		sed 's/ *$//' "$WORK/perf.flat"
+		cat "$WORK/perf.stages"
 		echo '```'
 		echo
-		echo "Inclusive time (children included), top symbols:"
+		echo "Top symbols (self time):"
 		echo
 		echo '```'
-		sed 's/ *$//' "$WORK/perf.children"
+		cat "$WORK/perf.flat"
 		echo '```'
 		if [ -f "$REPO/bench/profile_notes.md" ]; then
 			echo
@@ -506,6 +520,9 @@ fit() { # pairs "x y" on stdin -> least-squares slope of log y on log x
 	echo
 	echo "- \`tipstat ingest\` (validate, harmonise, minimise, pseudonymise, sort, write): $ingest_w s, $(calc 'a / b' "$MBL" "$ingest_w") MB/s, peak RSS $(mb "$(maxv ingest $L 6)") MB;"
 	echo "  DuckDB's group-by of the same file takes $duck_w s ($(calc 'a / b' "$duck_w" "$ingest_w")x of ingest's speed)."
+	if [ "$(w ingest_before $L)" != - ]; then
+		echo "- This change's ingest speed-ups: $(w ingest_before $L) s before, $ingest_w s after (wall, $(calc 'a / b' "$(w ingest_before $L)" "$ingest_w")x); CPU $(med ingest_before $L 8) s before, $(med ingest $L 8) s after ($(calc 'a / b' "$(med ingest_before $L 8)" "$(med ingest $L 8)")x)."
+	fi
 	echo "- Harmonise-and-count inside tipstat without pseudonyms: $(w harm_nokey $L) s ($(calc 'a / b' "$duck_w" "$(w harm_nokey $L)")x DuckDB; libcsv group-by alone $(w csv_groupby $L) s)."
 	echo "- Whole path to the cube (ingest, seal, accept, aggregate): $cube_w s ($(calc 'a / b' "$duck_w" "$cube_w")x DuckDB), peak RSS $(mb "$cube_rss") MB."
 	echo "- Suppression with audit: $(for S in $SUPP_SIZES; do printf '%s %s; ' "$S" "$([ "${SUPP_STATUS[$S]}" = ok ] && echo "$(echo "${SUPP_LINE[$S]}" | awk '{ print $9 }') s" || echo "${SUPP_STATUS[$S]}")"; done)"
