@@ -28,7 +28,9 @@
 #   BENCH_WORK=bench/work   scratch directory (generated files; removed at
 #                           the end unless KEEP=1)
 #   BENCH_OUT=bench/results.md
-#   BENCH_SUPP_SIZES="1k 10k 100k"  BENCH_SUPP_TIMEOUT=300 (seconds each)
+#   BENCH_SUPP_SIZES="1k 10k 100k"  BENCH_SUPP_TIMEOUT=300 (seconds each;
+#                           a size is not run once a smaller one timed out;
+#                           BENCH_SUPP_SIZES="" skips suppression)
 #   BENCH_DUCKDB=0          skip DuckDB;  BENCH_PROFILE=0  skip perf
 #   BENCH_PROFILE_ROWS      size to profile (default: the middle size)
 #   BENCH_BEFORE_TIPSTAT=PATH  also time ingest with this (older) binary at
@@ -49,14 +51,14 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROWS=${BENCH_ROWS:-"20000 50000 100000"}
 	RUNS=${BENCH_RUNS:-1}
-	SUPP_SIZES=${BENCH_SUPP_SIZES:-"1k"}
+	SUPP_SIZES=${BENCH_SUPP_SIZES-"1k"}
 	SUPP_TIMEOUT=${BENCH_SUPP_TIMEOUT:-20}
 	PROFILE=${BENCH_PROFILE:-0}
 	CSVR=${BENCH_CSVR:-0}
 else
 	ROWS=${BENCH_ROWS:-"1000000 3000000 10000000"}
 	RUNS=${BENCH_RUNS:-3}
-	SUPP_SIZES=${BENCH_SUPP_SIZES:-"1k 10k 100k"}
+	SUPP_SIZES=${BENCH_SUPP_SIZES-"1k 10k 100k"}
 	SUPP_TIMEOUT=${BENCH_SUPP_TIMEOUT:-300}
 	PROFILE=${BENCH_PROFILE:-1}
 	CSVR=${BENCH_CSVR:-1}
@@ -381,7 +383,7 @@ fit() { # pairs "x y" on stdin -> least-squares slope of log y on log x
 		esac
 		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$x" "$(med $lab $L 8)" \
 			"$(calc 'a / b' "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$x")" \
-			"$(awk -v n="$L" -v t="$x" 'BEGIN { printf "%.0f", n / t }')" \
+			"$(awk -v n="$L" -v t="$x" 'BEGIN { if (t + 0 == 0) print "-"; else printf "%.0f", n / t }')" \
 			"$(mb "$(maxv $lab $L 6)")" "$(calc 'a / b' "$duck_w" "$x")"
 	done
 	printf '| **tipstat ingest-to-cube** (ingest + seal + accept + aggregate) | %s | | %s | %s | %s | %s |\n' \
