@@ -344,7 +344,7 @@ met() { # VALUE OP TARGET -> met / missed / not measured
 	awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= t : (op == "<=") ? v <= t : v < t; print ok ? "**met**" : "**missed**" }'
 }
 fit() { # pairs "x y" on stdin -> least-squares slope of log y on log x
-	awk '$1 > 0 && $2 > 0 { x[n] = log($1); y[n] = log($2); n++ }
+	awk 'BEGIN { n = 0 } $1 > 0 && $2 > 0 { x[n] = log($1); y[n] = log($2); n++ }
 		END { if (n < 2) { print "-"; exit }
 			for (i = 0; i < n; i++) { mx += x[i]; my += y[i] } mx /= n; my /= n
 			for (i = 0; i < n; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ^ 2 }
