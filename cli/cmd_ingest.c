@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include "cli/cli.h"
 #include "core/period.h"
+#include "core/progress.h"
 #include "ingest/ingest.h"
 #include "ingest/keys.h"
 #include "ingest/mapping.h"
@@ -38,6 +40,34 @@ static const char usage_text[] =
 "\n"
 "exit codes: 0 ok, 64 usage, 65 bad data, 66 no input, 73/74 cannot write,\n"
 "            77 key file refused, 78 bad mapping file\n";
+
+/* The progress line on stderr: formatted by core/progress, at most ten
+ * times a second, only when stderr is a terminal and not --quiet.  The
+ * rate counts from the start of the command (ingest first hashes the
+ * input, then parses it; the callback reports the parse). */
+typedef struct ingest_bar {
+	progress p;
+	int shown;
+} ingest_bar;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void bar_update(void *ctx, uint64_t done, uint64_t total)
+{
+	ingest_bar *b = ctx;
+	char line[128];
+	if (total)
+		b->p.total = total;
+	if (progress_update(&b->p, done, mono_now(), line, sizeof line)) {
+		fprintf(stderr, "\r%s\033[K", line);
+		b->shown = 1;
+	}
+}
 
 int cmd_ingest(int argc, char **argv)
 {
@@ -108,22 +138,27 @@ int cmd_ingest(int argc, char **argv)
 		goto fail;
 	if (key_file && keys_load_pseudonym(key_file, &pkey, &d) != 0)
 		goto fail;
-	cli_progress_state ps = {0};
+	ingest_bar bar = {.shown = 0};
+	progress_init(&bar.p, "ingest", 0, mono_now());
 	ingest_opts o = {.input = argv[optind], .output = out, .rejects = rejects, .m = &m,
 	                 .cl = &cl, .pkey = pkey, .period_override = per, .strict = strict,
 	                 .allow_empty = allow_empty, .only_country = only_idx,
 	                 .sort_mem = sort_mb << 20};
 	if (!quiet && cli_is_tty()) {
-		o.progress = cli_progress;
-		o.progress_ctx = &ps;
+		o.progress = bar_update;
+		o.progress_ctx = &bar;
 	}
 	ingest_stats st;
-	if (ingest_run(&o, &st, &d) != 0)
+	int ok = ingest_run(&o, &st, &d) == 0;
+	if (bar.shown) { /* the closing line (whole run), or end the partial one */
+		if (ok)
+			bar_update(&bar, st.input_bytes, st.input_bytes);
+		fputc('\n', stderr);
+	}
+	if (!ok)
 		goto fail;
 	rc = cli_report(&d, "ingest");
 	if (!quiet) {
-		if (ps.started)
-			fputc('\n', stderr);
 		fprintf(stderr, "tipstat ingest: %s: %llu rows read, %llu written, %llu rejected -> %s\n",
 		        argv[optind], (unsigned long long)st.rows_read,
 		        (unsigned long long)st.rows_written, (unsigned long long)st.rows_rejected, out);

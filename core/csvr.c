@@ -418,6 +418,21 @@ static void set_fields(csvr *r, csvr_record *out, unsigned long n_lines)
 			r->f[i].line = r->rec_line;
 			r->f[i].col = (unsigned long)r->slots[i].roff + 1;
 		}
+	} else if (n_lines == 1) {
+		/* One line with UTF-8: a column counts characters, that is the
+		 * bytes before the field that are not continuation bytes.  A
+		 * branch-free count (the compiler vectorises it) instead of the
+		 * general loop below: every row of a file with "Perú" in a
+		 * column came here, 6% of ingest (bench/results.md). */
+		const unsigned char *w = r->win + r->rec;
+		size_t i = 0, cont = 0;
+		for (size_t k = 0; k < r->nf; k++) {
+			size_t to = r->slots[k].roff;
+			for (; i < to; i++)
+				cont += (w[i] & 0xC0) == 0x80;
+			r->f[k].line = r->rec_line;
+			r->f[k].col = (unsigned long)(to - cont) + 1;
+		}
 	} else {
 		/* one pass: fields are in increasing offset order */
 		unsigned long ln = r->rec_line, c = 1;
