@@ -81,7 +81,7 @@ unit: $(UT_BIN)
 	    TIPSTAT_DATASETS=$(CURDIR)/datasets $$t || fail=1; done; \
 	    test $$fail = 0
 
-e2e: $(BIN) $(TOOLS)
+e2e: $(BIN) $(TOOLS) $(B)/tests/test_attack_release
 	@bash tests/e2e/run.sh $(CURDIR)/$(BIN) $(CURDIR)/$(B)
 
 check: unit e2e
