@@ -298,7 +298,7 @@ def check_dom(dom_path, tidy_path, expect):
     for s in expect:
         if not seen.get(s):
             errors.append("no %s cell in the page's tables" % s)
-    print("dom: %d charts with svg, %d data cells checked against tidy.csv (%s)"
+    print("dom: %d chart figures, %d data cells checked against tidy.csv (%s)"
           % (len(p.figures), len(p.cells),
              ", ".join("%s %d" % kv for kv in sorted(seen.items()))))
     if len(p.cells) < 20:
