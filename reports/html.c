@@ -460,9 +460,15 @@ static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *
 			x += w;
 		}
 	}
-	/* legend */
+	/* legend: the combined suppressed segment only when a bar has one */
+	int any_supp = 0;
+	for (size_t gi = 0; gi < n_geo; gi++) {
+		bar br;
+		family_bar(pg, codes[gi], period, first, n, &br);
+		any_supp |= br.ok && br.seg[n] > 0;
+	}
 	double ly = T + RH * (double)n_geo + 18;
-	for (int k = 0; k <= n; k++) {
+	for (int k = 0; k <= n - !any_supp; k++) {
 		double lx = L + 140 * (double)(k % 4) - 170;
 		double yy = ly + 18 * (double)(k / 4);
 		const char *fill = k == n ? "#bbb" : palette[k % NPAL];

@@ -643,6 +643,9 @@ static void test_html(void **state)
 	assert_non_null(strstr(s, "Women: 42.9%"));   /* 1200 / 2800 */
 	assert_non_null(strstr(s, "Girls: 21.4%"));  /* world: 600 / 2800 */
 	assert_int_equal(count(s, "Girls: "), 1);    /* Europe's girls are suppressed: no segment */
+	/* the legend names the combined segment in the groups chart only (the
+	 * forms chart has no bar: the areas have no form breakdown) */
+	assert_int_equal(count(s, ">x suppressed (combined)</text>"), 1);
 	rep_buf_free(&b);
 
 	/* a DP release: the margin is shown to one decimal in the page, exactly in
@@ -661,6 +664,7 @@ static void test_html(void **state)
 		assert_non_null(strstr(b.s, "data-status=\"noisy\">262&#160;&#177;&#160;23.7<sup>&#8224;</sup></td>"));
 		assert_non_null(strstr(b.s, "data-status=\"noisy\">-3&#160;&#177;&#160;0.0<sup>&#8224;</sup></td>"));
 		assert_null(strstr(b.s, "23.73"));
+		assert_null(strstr(b.s, "suppressed (combined)")); /* nothing is suppressed */
 		assert_non_null(strstr(b.s, "World 2020: 262 &#177; 23.7 (noisy, 90% margin)"));
 		assert_non_null(strstr(b.s, "dp (differential privacy"));
 		assert_cells_match_release(b.s, &dp, &f->cl, 5 * 2);
