@@ -18,6 +18,8 @@
 static const char *const palette[] = {"#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000",
 	"#2e75b6", "#a50021", "#00827f", "#7f6000", "#595959"};
 #define NPAL (sizeof palette / sizeof palette[0])
+/* world + regions + subregions with a table (the M49 codelist has 1 + 5 + 17) */
+#define REP_HTML_MAXAREAS 64
 
 static const char CSS[] =
 	"body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;"
@@ -31,7 +33,9 @@ static const char CSS[] =
 	"th,td{border:1px solid #bbb;padding:.2rem .45rem;text-align:right;vertical-align:top}"
 	"th{background:#eee}td.l,th.l{text-align:left}"
 	"td.x{color:#a50021;font-weight:bold;text-align:center}td.na{color:#888;text-align:center}"
-	"td.noisy{background:#fff8e1}td.iv{background:#eef5fb}"
+	"td.noisy{background:#fff8e1;white-space:nowrap}td.iv{background:#eef5fb;white-space:nowrap}"
+	"h3.subr{font-size:1rem;margin-left:1rem}h3 .in{font-weight:normal;color:#555}"
+	"figure.chart{margin:1rem 0}figcaption{margin-top:.4rem}"
 	"sup{font-size:.7em;color:#555}"
 	"code{font-family:monospace;font-size:.85rem;white-space:pre-wrap;word-break:break-all}"
 	".note{font-size:.85rem;color:#444}"
@@ -130,33 +134,73 @@ static void flags_sup(rep_buf *b, unsigned flags)
 	}
 }
 
-/* One table cell for a release row (NULL = no row). */
-static void td_cell(rep_buf *b, const rel_row *r)
+/* A margin of error as shown: one decimal (the CSV files keep it exact). */
+static void moe_text(rep_buf *b, double moe)
+{
+	rep_buf_printf(b, "%.1f", moe);
+}
+
+/* Where a table cell comes from: the data- attributes every figure cell
+ * carries, so that a reader (or a test) can match it to exactly one row of
+ * the release and of tidy.csv.  area is the tidy Country column. */
+typedef struct cell_key {
+	const char *geo, *area;
+	int year, indicator, slot;
+} cell_key;
+
+static void data_attrs(rep_buf *b, const cell_key *k, const char *status)
+{
+	P(b, " data-geo=\"");
+	H(b, k->geo);
+	P(b, "\" data-area=\"");
+	H(b, k->area);
+	rep_buf_printf(b, "\" data-year=\"%d\" data-indicator=\"%s\" data-slot=\"", k->year,
+	               rel_indicator_code(k->indicator));
+	H(b, cube_slot_name(k->slot));
+	rep_buf_printf(b, "\" data-status=\"%s\"", status);
+}
+
+/* One table cell for a release row (NULL = no row: data-status "absent"). */
+static void td_cell(rep_buf *b, const rel_row *r, const cell_key *k)
 {
 	if (!r || r->status == REL_MISSING) {
-		P(b, "<td class=\"na\" title=\"not available\">..</td>");
+		P(b, "<td class=\"na\" title=\"not available\"");
+		data_attrs(b, k, r ? "missing" : "absent");
+		P(b, ">..</td>");
 		return;
 	}
 	switch (r->status) {
 	case REL_PRIMARY:
-		P(b, "<td class=\"x\" title=\"suppressed: small cell\">x<sup>1</sup></td>");
+		P(b, "<td class=\"x\" title=\"suppressed: small cell\"");
+		data_attrs(b, k, "primary");
+		P(b, ">x<sup>1</sup></td>");
 		return;
 	case REL_SECONDARY:
-		P(b, "<td class=\"x\" title=\"suppressed to protect another cell\">x<sup>2</sup></td>");
+		P(b, "<td class=\"x\" title=\"suppressed to protect another cell\"");
+		data_attrs(b, k, "secondary");
+		P(b, ">x<sup>2</sup></td>");
 		return;
 	case REL_NOISY:
-		rep_buf_printf(b, "<td class=\"noisy\">%lld&#160;&#177;&#160;", (long long)r->value);
-		rep_buf_double(b, r->moe);
+		P(b, "<td class=\"noisy\" title=\"noisy value, 90% margin of error\"");
+		data_attrs(b, k, "noisy");
+		rep_buf_printf(b, ">%lld&#160;&#177;&#160;", (long long)r->value);
+		moe_text(b, r->moe);
 		P(b, "<sup>&#8224;</sup>");
 		break;
 	default:
-		if (r->has_value)
-			rep_buf_printf(b, "<td>%lld", (long long)r->value);
-		else if (r->hi == REL_UNBOUNDED)
-			rep_buf_printf(b, "<td class=\"iv\">&#8805;%lld<sup>&#8225;</sup>", (long long)r->lo);
-		else
-			rep_buf_printf(b, "<td class=\"iv\">%lld&#8211;%lld<sup>&#8225;</sup>",
-			               (long long)r->lo, (long long)r->hi);
+		if (r->has_value) {
+			P(b, "<td");
+			data_attrs(b, k, "free");
+			rep_buf_printf(b, ">%lld", (long long)r->value);
+		} else {
+			P(b, "<td class=\"iv\" title=\"censored interval\"");
+			data_attrs(b, k, "free");
+			if (r->hi == REL_UNBOUNDED)
+				rep_buf_printf(b, ">&#8805;%lld<sup>&#8225;</sup>", (long long)r->lo);
+			else
+				rep_buf_printf(b, ">%lld&#8211;%lld<sup>&#8225;</sup>", (long long)r->lo,
+				               (long long)r->hi);
+		}
 	}
 	flags_sup(b, r->flags);
 	P(b, "</td>");
@@ -281,7 +325,7 @@ static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char 
 				rep_buf_printf(b, "%lld", (long long)r->value);
 			else if (k == 1) {
 				rep_buf_printf(b, "%lld &#177; ", (long long)r->value);
-				rep_buf_double(b, r->moe);
+				moe_text(b, r->moe);
 				P(b, " (noisy, 90% margin)");
 			} else
 				rep_buf_printf(b, "%lld&#8211;%lld (censored interval)", (long long)r->lo,
@@ -416,9 +460,15 @@ static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *
 			x += w;
 		}
 	}
-	/* legend */
+	/* legend: the combined suppressed segment only when a bar has one */
+	int any_supp = 0;
+	for (size_t gi = 0; gi < n_geo; gi++) {
+		bar br;
+		family_bar(pg, codes[gi], period, first, n, &br);
+		any_supp |= br.ok && br.seg[n] > 0;
+	}
 	double ly = T + RH * (double)n_geo + 18;
-	for (int k = 0; k <= n; k++) {
+	for (int k = 0; k <= n - !any_supp; k++) {
 		double lx = L + 140 * (double)(k % 4) - 170;
 		double yy = ly + 18 * (double)(k / 4);
 		const char *fill = k == n ? "#bbb" : palette[k % NPAL];
@@ -528,14 +578,20 @@ static void trend_table(rep_buf *b, const page *pg, const int *kinds, const char
 	P(b, "</tbody></table>");
 }
 
-static void row_line(rep_buf *b, const page *pg, const char *label, const char *geo, int ind,
-                     const char *cls)
+/* One row of an area table: an indicator's TOTAL of one geography per year. */
+static void row_line(rep_buf *b, const page *pg, const char *label, int kind, const char *geo,
+                     int ind)
 {
-	rep_buf_printf(b, "<tr><td class=\"l%s\">", cls);
+	rep_geo_info g;
+	rep_geo_lookup(pg->cl, kind, geo, &g);
+	cell_key k = {geo, g.name ? g.name : geo, 0, ind, CUBE_S_TOTAL};
+	P(b, "<tr><td class=\"l\">");
 	H(b, label);
 	P(b, "</td>");
-	for (int y = 0; y < pg->n_years; y++)
-		td_cell(b, rel_find(pg->rel, geo, period_make(pg->years[y], 0), ind, CUBE_S_TOTAL));
+	for (int y = 0; y < pg->n_years; y++) {
+		k.year = pg->years[y];
+		td_cell(b, rel_find(pg->rel, geo, period_make(pg->years[y], 0), ind, CUBE_S_TOTAL), &k);
+	}
 	P(b, "</tr>");
 }
 
@@ -547,45 +603,82 @@ static size_t countries_in(const codelists *cl, const char *geo)
 	return n;
 }
 
-static void area_table(rep_buf *b, const page *pg, int kind, const char *geo)
+/* 1 when the aggregate with M49 code geo has a table of its own. */
+static int has_table(const char *const *codes, size_t n, const char *geo)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(codes[i], geo) == 0)
+			return 1;
+	return 0;
+}
+
+/* The table of one area: the four indicators, coverage, then its parts:
+ * the regions of the world, the subregions of a region (and the countries
+ * of the region that no subregion table lists), the countries of a
+ * subregion.  codes[0..n) are the areas that have a table. */
+static void area_table(rep_buf *b, const page *pg, int kind, const char *geo,
+                       const char *const *codes, size_t n)
 {
 	rep_geo_info g;
 	rep_geo_lookup(pg->cl, kind, geo, &g);
-	P(b, "<h3>");
-	H(b, g.name);
-	P(b, "</h3><table><thead><tr><th class=\"l\"></th>");
+	const char *name = g.name ? g.name : geo;
+	rep_buf_printf(b, "<h3 id=\"area-%s\"%s>", geo, kind == REL_GEO_SUBREGION ? " class=\"subr\"" : "");
+	H(b, name);
+	if (kind == REL_GEO_SUBREGION && g.region && *g.region) {
+		P(b, " <span class=\"in\">(subregion of ");
+		H(b, g.region);
+		P(b, ")</span>");
+	}
+	rep_buf_printf(b, "</h3><table class=\"area\" data-geo=\"%s\" data-kind=\"%s\"><thead><tr>"
+	               "<th class=\"l\"></th>", geo, rel_geo_kind_name(kind));
 	for (int y = 0; y < pg->n_years; y++)
 		rep_buf_printf(b, "<th>%d</th>", pg->years[y]);
 	P(b, "</tr></thead><tbody>");
 	for (int ind = 0; ind < REL_NIND; ind++)
-		row_line(b, pg, rep_indicator_label(ind), geo, ind, "");
+		row_line(b, pg, rep_indicator_label(ind), kind, geo, ind);
 	/* coverage: countries contributing to the victims total */
 	size_t in = countries_in(pg->cl, geo);
-	P(b, "<tr><td class=\"l\">Countries reporting victims (coverage)</td>");
+	P(b, "<tr class=\"cov\"><td class=\"l\">Countries reporting victims (coverage)<sup>&#167;</sup></td>");
+	cell_key k = {geo, name, 0, REL_VIC, CUBE_S_TOTAL};
 	for (int y = 0; y < pg->n_years; y++) {
 		const rel_row *r = rel_find(pg->rel, geo, period_make(pg->years[y], 0), REL_VIC,
 		                            CUBE_S_TOTAL);
-		if (!r || r->status == REL_MISSING)
-			P(b, "<td class=\"na\">..</td>");
-		else
-			rep_buf_printf(b, "<td>%lu/%zu</td>", (unsigned long)r->countries, in);
+		k.year = pg->years[y];
+		if (!r || r->status == REL_MISSING) {
+			P(b, "<td class=\"na\" data-measure=\"countries\"");
+			data_attrs(b, &k, r ? "missing" : "absent");
+			P(b, ">..</td>");
+		} else {
+			P(b, "<td data-measure=\"countries\"");
+			data_attrs(b, &k, rel_status_name(r->status));
+			rep_buf_printf(b, ">%lu/%zu</td>", (unsigned long)r->countries, in);
+		}
 	}
 	P(b, "</tr>");
-	/* parts: subregions of a region, countries of a subregion or region */
-	int subs[64];
-	size_t ns = kind == REL_GEO_REGION ? aggregates(pg, CL_SUBREGION, geo, subs) : 0;
-	for (size_t i = 0; i < ns; i++) {
-		char lab[256];
-		snprintf(lab, sizeof lab, "Victims, %s", pg->cl->regions[subs[i]].name);
-		row_line(b, pg, lab, pg->cl->regions[subs[i]].code, REL_VIC, "");
+	char lab[256];
+	if (kind == REL_GEO_WORLD || kind == REL_GEO_REGION) {
+		int parts[64];
+		size_t np = aggregates(pg, kind == REL_GEO_WORLD ? CL_REGION : CL_SUBREGION,
+		                       kind == REL_GEO_WORLD ? NULL : geo, parts);
+		for (size_t i = 0; i < np; i++) {
+			snprintf(lab, sizeof lab, "Victims, %s", pg->cl->regions[parts[i]].name);
+			row_line(b, pg, lab, kind == REL_GEO_WORLD ? REL_GEO_REGION : REL_GEO_SUBREGION,
+			         pg->cl->regions[parts[i]].code, REL_VIC);
+		}
 	}
 	if (kind != REL_GEO_WORLD)
 		for (size_t i = 0; i < pg->n_ctry; i++) {
 			if (!rep_country_in(pg->cl, pg->ctry[i], geo))
 				continue;
-			char lab[256];
+			if (kind == REL_GEO_REGION) {
+				rep_geo_info cg;
+				rep_geo_lookup(pg->cl, REL_GEO_COUNTRY, pg->cl->countries[pg->ctry[i]].iso3, &cg);
+				if (cg.subregion_code && *cg.subregion_code &&
+				    has_table(codes, n, cg.subregion_code))
+					continue; /* listed in its subregion's table */
+			}
 			snprintf(lab, sizeof lab, "Victims, %s", pg->cl->countries[pg->ctry[i]].name);
-			row_line(b, pg, lab, pg->cl->countries[pg->ctry[i]].iso3, REL_VIC, "");
+			row_line(b, pg, lab, REL_GEO_COUNTRY, pg->cl->countries[pg->ctry[i]].iso3, REL_VIC);
 		}
 	P(b, "</tbody></table>");
 }
@@ -600,14 +693,16 @@ static void footnotes(rep_buf *b, const page *pg)
 	               "cell, which could otherwise be worked out from the totals (secondary "
 	               "suppression; %zu cells).</li>", pg->n_status[REL_SECONDARY]);
 	rep_buf_printf(b, "<li><strong>&#177;<sup>&#8224;</sup></strong> differentially "
-	               "private value with its 90%% margin of error (%zu cells); charts draw the "
-	               "margin as an error bar. Noisy values can be negative.</li>",
+	               "private value with its 90%% margin of error, rounded to one decimal (the CSV "
+	               "files give it exactly; %zu cells); charts draw the margin as an error bar. "
+	               "Noisy values can be negative.</li>",
 	               pg->n_status[REL_NOISY]);
 	rep_buf_printf(b, "<li><strong>lo&#8211;hi<sup>&#8225;</sup></strong> the value lies in "
 	               "this interval because a country censored a small count (e.g. &#8220;&lt;5&#8221;);"
 	               " &#8805;lo: no upper bound (%zu cells). Charts plot the midpoint with a dashed "
 	               "range.</li>", pg->n_interval);
-	rep_buf_printf(b, "<li><strong>..</strong> not available: not reported (%zu cells). Not "
+	rep_buf_printf(b, "<li><strong>..</strong> not available: not reported, or not published "
+	               "in this release, e.g. the quarters of an annual release (%zu cells). Not "
 	               "available is never zero.</li>", pg->n_status[REL_MISSING]);
 	rep_buf_printf(b, "<li><sup>p</sup> partial year: built from fewer than four quarters "
 	               "(%zu cells); hollow points in charts, left out of the panel.</li>",
@@ -616,9 +711,11 @@ static void footnotes(rep_buf *b, const page *pg)
 	               "<sup>a</sup> includes a total reported as not the sum of its parts "
 	               "(%zu); <sup>d</sup> includes a value derived from a finer breakdown "
 	               "(%zu).</li>", pg->n_flag[1], pg->n_flag[0], pg->n_flag[2]);
-	P(b, "<li>Coverage: countries contributing to a regional figure / countries of the region "
-	     "in the codelists. Regional figures sum the reporting countries only; compare years "
-	     "with the comparable panel.</li>"
+	P(b, "<li><sup>&#167;</sup> Coverage: countries contributing to a world, regional or "
+	     "subregional figure / countries of the area in the codelists. Aggregates sum the "
+	     "reporting countries only, so a change in coverage changes the figure; compare years "
+	     "with the comparable panel. Coverage is shown for suppressed totals too (the number "
+	     "of countries is published, the count is not).</li>"
 	     "<li>Comparable panel: countries with a single published total (exact or noisy, not "
 	     "partial) for every year; trend by ordinary least squares of the panel total on the "
 	     "year, SE and 95% confidence interval from Student&#8217;s t.</li>"
@@ -665,56 +762,69 @@ int rep_html_render(const rel_table *rel, const codelists *cl, rep_buf *b, diag 
 	}
 	protection(b, rel);
 
-	/* world and regions */
+	/* world and regions (charts); with their subregions (panel, tables):
+	 * world, then each region followed by its subregions */
 	int regs[16];
 	size_t nr = aggregates(&pg, CL_REGION, NULL, regs);
 	int kinds[17];
 	const char *codes[17];
 	size_t ns = 0;
+	int akinds[REP_HTML_MAXAREAS];
+	const char *acodes[REP_HTML_MAXAREAS];
+	size_t na = 0;
 	int world[1];
 	if (aggregates(&pg, CL_WORLD, NULL, world) == 1) {
-		kinds[ns] = REL_GEO_WORLD;
-		codes[ns] = "001";
+		kinds[ns] = akinds[na] = REL_GEO_WORLD;
+		codes[ns] = acodes[na] = "001";
 		ns++;
+		na++;
 	}
 	for (size_t i = 0; i < nr && ns < 17; i++) {
-		kinds[ns] = REL_GEO_REGION;
-		codes[ns] = cl->regions[regs[i]].code;
+		kinds[ns] = akinds[na] = REL_GEO_REGION;
+		codes[ns] = acodes[na] = cl->regions[regs[i]].code;
 		ns++;
+		na++;
+		int subs[64];
+		size_t nsub = aggregates(&pg, CL_SUBREGION, cl->regions[regs[i]].code, subs);
+		for (size_t j = 0; j < nsub && na < REP_HTML_MAXAREAS; j++) {
+			akinds[na] = REL_GEO_SUBREGION;
+			acodes[na++] = cl->regions[subs[j]].code;
+		}
 	}
 
 	P(b, "<section id=\"trend\"><h2>Detected victims per year</h2>");
 	if (pg.n_years && ns) {
+		P(b, "<figure class=\"chart\" id=\"chart-victims\">");
 		line_chart(b, &pg, kinds, codes, ns);
-		P(b, "<p class=\"note\">Totals of the reporting countries (coverage varies by year: see "
-		     "the tables). Gaps: suppressed or not available. Error bars: 90% margin of error of "
-		     "noisy values; dashed ranges: censored intervals; hollow points: partial years or "
-		     "intervals.</p>");
+		P(b, "<figcaption class=\"note\">Totals of the reporting countries (coverage varies by "
+		     "year: see the tables). Gaps: suppressed or not available. Error bars: 90% margin "
+		     "of error of noisy values; dashed ranges: censored intervals; hollow points: partial "
+		     "years or intervals.</figcaption></figure>");
 	} else
 		P(b, "<p class=\"note\">No annual world or regional figures in this release.</p>");
 	P(b, "</section>\n<section id=\"panel\"><h2>Comparable panel and trend</h2>"
 	     "<p class=\"note\">Countries with a published total in every year, so that years "
 	     "compare like with like.</p>");
-	trend_table(b, &pg, kinds, codes, ns);
+	trend_table(b, &pg, akinds, acodes, na);
 	P(b, "</section>\n");
 
 	int latest = pg.n_years ? pg.years[pg.n_years - 1] : 0;
-	if (latest) {
+	if (latest && ns) {
 		rep_buf_printf(b, "<section id=\"groups\"><h2>Women, men, girls and boys among detected "
-		               "victims, %d</h2>", latest);
+		               "victims, %d</h2><figure class=\"chart\" id=\"chart-groups\">", latest);
 		bar_chart(b, &pg, "Share of detected victims by sex and age group", kinds, codes, ns,
 		          period_make(latest, 0), CUBE_S_GROUP, CUBE_NGROUP);
-		rep_buf_printf(b, "</section>\n<section id=\"forms\"><h2>Forms of exploitation, %d</h2>",
-		               latest);
+		rep_buf_printf(b, "</figure></section>\n<section id=\"forms\"><h2>Forms of exploitation, "
+		               "%d</h2><figure class=\"chart\" id=\"chart-forms\">", latest);
 		bar_chart(b, &pg, "Share of detected victims by form of exploitation", kinds, codes, ns,
 		          period_make(latest, 0), CUBE_S_FORM, CUBE_NFORM);
-		P(b, "<p class=\"note\">Shares of the categories shown (unknown included). Error bars: "
-		     "noisy values.</p></section>\n");
+		P(b, "<figcaption class=\"note\">Shares of the categories shown (unknown included). "
+		     "Error bars: noisy values.</figcaption></figure></section>\n");
 	}
 
-	P(b, "<section id=\"regions\"><h2>Tables by region</h2>");
-	for (size_t i = 0; i < ns; i++)
-		area_table(b, &pg, kinds[i], codes[i]);
+	P(b, "<section id=\"regions\"><h2>Tables by region and subregion</h2>");
+	for (size_t i = 0; i < na; i++)
+		area_table(b, &pg, akinds[i], acodes[i], acodes, na);
 	P(b, "</section>\n");
 	footnotes(b, &pg);
 	P(b, "</body>\n</html>\n");

@@ -12,14 +12,23 @@
  * victims per year for the world and the regions; the comparable panel and
  * its trend (trend.h) for the world and each region; stacked bars of the
  * UNODC groups (women, men, girls, boys, unknown) and of the forms of
- * exploitation for the latest year; one table per region (indicators,
- * countries reporting against countries in the region, subregions and
- * countries); footnotes.
+ * exploitation for the latest year; one table per area the release has
+ * (world, each region, then its subregions: indicators, coverage =
+ * countries reporting against countries of the area, then the area's
+ * parts: regions, subregions or countries); footnotes.
+ *
+ * Machine-checkable: every chart is a <figure class="chart"> holding one
+ * <svg>, and every figure cell of the tables carries data-geo, data-area
+ * (the tidy Country column), data-year, data-indicator, data-slot and
+ * data-status (the release status, or "absent" when the release has no
+ * row), so a cell can be matched to exactly one release and tidy.csv row
+ * (tests/e2e/t_report_browser.sh does so on the page Chromium rendered).
  *
  * Honesty rules: every number shown is a released value or computed from
  * released values only.  Suppressed cells show "x" with a footnote saying
  * why (primary: small cell; secondary: protects another cell), noisy values
- * show their 90% margin of error (and error bars in charts), censored
+ * show their 90% margin of error rounded to one decimal (exact in the CSV
+ * files; error bars in charts), censored
  * intervals show as lo-hi, partial years and other cube flags as
  * superscripts.  Charts never plot a suppressed or missing value (the line
  * breaks); a stacked bar with suppressed parts shows them as one combined

@@ -462,6 +462,121 @@ static void assert_xmllint(const char *s, size_t n)
 	assert_false(html_errors);
 }
 
+/* Property: every figure cell of the HTML tables (a <td> with data-
+ * attributes) shows exactly what the release holds for the cell it names:
+ * the status, the value (free exact and noisy), the margin rounded to one
+ * decimal, the interval; a cell named "absent" has no row in the release. */
+static void attr(const char *tag, const char *name, char *out, size_t n)
+{
+	char key[32];
+	snprintf(key, sizeof key, " %s=\"", name);
+	const char *p = strstr(tag, key);
+	const char *end = strchr(tag, '>');
+	out[0] = 0;
+	if (!p || p > end)
+		return;
+	p += strlen(key);
+	size_t k = strcspn(p, "\"");
+	assert_true(k < n);
+	memcpy(out, p, k);
+	out[k] = 0;
+}
+
+static void assert_cells_match_release(const char *s, const rel_table *rel, const codelists *cl,
+                                       size_t min_cells)
+{
+	size_t cells = 0, absent = 0;
+	for (const char *p = strstr(s, "<td"); p; p = strstr(p + 1, "<td")) {
+		const char *gt = strchr(p, '>');
+		assert_non_null(gt);
+		char geo[8], area[128], year[8], ind[8], slot[32], status[16], measure[16];
+		attr(p, "data-geo", geo, sizeof geo);
+		if (!*geo)
+			continue;
+		attr(p, "data-area", area, sizeof area);
+		attr(p, "data-year", year, sizeof year);
+		attr(p, "data-indicator", ind, sizeof ind);
+		attr(p, "data-slot", slot, sizeof slot);
+		attr(p, "data-status", status, sizeof status);
+		attr(p, "data-measure", measure, sizeof measure);
+		int kind = strlen(geo) == 3 && geo[0] >= 'A' ? REL_GEO_COUNTRY
+		           : strcmp(geo, "001") == 0 ? REL_GEO_WORLD
+		           : strcmp(geo, "150") == 0 ? REL_GEO_REGION : REL_GEO_SUBREGION;
+		rep_geo_info g;
+		assert_int_equal(rep_geo_lookup(cl, kind, geo, &g), 0);
+		assert_string_equal(area, g.name);
+		const rel_row *r = rel_find(rel, geo, period_make(atoi(year), 0),
+		                            rel_indicator_parse(ind), rel_slot_parse(slot));
+		cells++;
+		if (strcmp(status, "absent") == 0) {
+			assert_null(r);
+			assert_true(strncmp(gt, ">..</td>", 8) == 0);
+			absent++;
+			continue;
+		}
+		assert_non_null(r);
+		assert_string_equal(status, rel_status_name(r->status));
+		char want[96];
+		if (*measure) { /* coverage */
+			assert_string_equal(measure, "countries");
+			snprintf(want, sizeof want, ">%lu/", (unsigned long)r->countries);
+		} else if (r->status == REL_FREE && r->has_value)
+			snprintf(want, sizeof want, ">%lld", (long long)r->value);
+		else if (r->status == REL_NOISY)
+			snprintf(want, sizeof want, ">%lld&#160;&#177;&#160;%.1f<sup>&#8224;</sup>",
+			         (long long)r->value, r->moe);
+		else if (r->status == REL_FREE)
+			snprintf(want, sizeof want, r->hi == REL_UNBOUNDED ? ">&#8805;%lld<" : ">%lld&#8211;%lld<",
+			         (long long)r->lo, (long long)r->hi);
+		else if (r->status == REL_MISSING)
+			snprintf(want, sizeof want, ">..</td>");
+		else
+			snprintf(want, sizeof want, ">x<sup>%d</sup></td>", r->status == REL_PRIMARY ? 1 : 2);
+		if (strncmp(gt, want, strlen(want)) != 0)
+			fail_msg("cell %s %s %s %s shows '%.40s', want '%s'", geo, year, ind, slot, gt, want);
+		/* a free exact value is followed by a flag or the end of the cell */
+		if (!*measure && r->status == REL_FREE && r->has_value)
+			assert_true(gt[strlen(want)] == '<');
+	}
+	assert_true(cells >= min_cells);
+	assert_true(absent > 0);
+}
+
+/* World -> regions, region -> subregions and the countries no subregion
+ * table lists, subregion -> countries.  The release has Western Europe
+ * (155) only: AUT, DEU and NLD are in its table; ITA (039) and SWE (154)
+ * in Europe's. */
+static void assert_area_tables(const char *s)
+{
+	const char *w = strstr(s, "<h3 id=\"area-001\">World</h3>");
+	const char *e = strstr(s, "<h3 id=\"area-150\">Europe</h3>");
+	const char *we = strstr(s, "<h3 id=\"area-155\" class=\"subr\">Western Europe "
+	                           "<span class=\"in\">(subregion of Europe)</span></h3>");
+	const char *notes = strstr(s, "<section id=\"notes\">");
+	assert_true(w && e && we && notes && w < e && e < we && we < notes);
+	assert_non_null(strstr(we, "data-kind=\"subregion\""));
+	/* each part row lies in the table of its parent */
+#define IN(from, to, what) do { const char *q_ = strstr((from), (what)); \
+	assert_true(q_ && q_ < (to)); } while (0)
+#define NOT_IN(from, to, what) do { const char *q_ = strstr((from), (what)); \
+	assert_true(!q_ || q_ > (to)); } while (0)
+	IN(w, e, "<td class=\"l\">Victims, Europe</td>");
+	NOT_IN(w, e, "Victims, Austria");
+	IN(e, we, "<td class=\"l\">Victims, Western Europe</td>");
+	IN(e, we, "<td class=\"l\">Victims, Italy</td>");
+	IN(e, we, "<td class=\"l\">Victims, Sweden</td>");
+	NOT_IN(e, we, "Victims, Austria");
+	IN(we, notes, "<td class=\"l\">Victims, Austria</td>");
+	IN(we, notes, "<td class=\"l\">Victims, Germany</td>");
+	IN(we, notes, "<td class=\"l\">Victims, Netherlands</td>");
+	NOT_IN(we, notes, "Victims, Italy");
+	/* Western Europe: 3 of the 9 countries of the subregion report */
+	IN(we, notes, "data-geo=\"155\" data-area=\"Western Europe\" data-year=\"2020\" "
+	              "data-indicator=\"VIC\" data-slot=\"TOTAL\" data-status=\"free\">3/9</td>");
+#undef IN
+#undef NOT_IN
+}
+
 static void test_html(void **state)
 {
 	fx *f = *state;
@@ -478,20 +593,49 @@ static void test_html(void **state)
 	/* escaping of release text */
 	assert_non_null(strstr(s, "Test release &lt;b&gt;&amp;"));
 	assert_non_null(strstr(s, "&lt;/pre&gt;&lt;script&gt;"));
-	/* suppressed cells marked, with the reason */
-	assert_non_null(strstr(s, "<td class=\"x\" title=\"suppressed: small cell\">x<sup>1</sup></td>"));
-	assert_non_null(strstr(s, "<td class=\"x\" title=\"suppressed to protect another cell\">x<sup>2</sup></td>"));
+	/* suppressed cells marked, with the reason, and the cell they come from */
+#define DA(geo, area, year) " data-geo=\"" geo "\" data-area=\"" area "\" data-year=\"" year \
+	"\" data-indicator=\"VIC\" data-slot=\"TOTAL\""
+	assert_non_null(strstr(s, "<td class=\"x\" title=\"suppressed: small cell\""
+	                          DA("ITA", "Italy", "2021") " data-status=\"primary\">x<sup>1</sup></td>"));
+	assert_non_null(strstr(s, "<td class=\"x\" title=\"suppressed to protect another cell\""
+	                          DA("150", "Europe", "2021") " data-status=\"secondary\">x<sup>2</sup></td>"));
 	/* noisy with its margin, partial flag, coverage */
-	assert_non_null(strstr(s, "<td class=\"noisy\">600&#160;&#177;&#160;12.5<sup>&#8224;</sup></td>"));
-	assert_non_null(strstr(s, "<td>50<sup>p</sup></td>"));
-	assert_non_null(strstr(s, "<td>5/247</td>")); /* world: 5 of the 247 countries reporting */
+	assert_non_null(strstr(s, "<td class=\"noisy\" title=\"noisy value, 90% margin of error\""
+	                          DA("NLD", "Netherlands", "2021") " data-status=\"noisy\">"
+	                          "600&#160;&#177;&#160;12.5<sup>&#8224;</sup></td>"));
+	assert_non_null(strstr(s, "<td" DA("SWE", "Sweden", "2020") " data-status=\"free\">50<sup>p</sup></td>"));
+	/* world: 5 of the 247 countries reporting */
+	assert_non_null(strstr(s, "<td data-measure=\"countries\"" DA("001", "World", "2020")
+	                          " data-status=\"free\">5/247</td>"));
+	/* the coverage of a suppressed total is shown: the number of countries is published */
+	assert_non_null(strstr(s, "<td data-measure=\"countries\"" DA("150", "Europe", "2021")
+	                          " data-status=\"secondary\">5/51</td>"));
+	/* a cell the release does not hold at all */
+	assert_non_null(strstr(s, "<td class=\"na\" title=\"not available\" data-geo=\"001\" "
+	                          "data-area=\"World\" data-year=\"2020\" data-indicator=\"SUS\" "
+	                          "data-slot=\"TOTAL\" data-status=\"absent\">..</td>"));
+#undef DA
+	/* 3 areas x (4 indicators + coverage) x 3 years, + parts rows */
+	assert_cells_match_release(s, &f->rel, &f->cl, 3 * 5 * 3 + 3 * 6);
+	assert_area_tables(s);
+	/* every chart is a figure holding an SVG: the line chart and two bar charts */
+	assert_int_equal(count(s, "<figure class=\"chart\""), 3);
+	for (const char *p = strstr(s, "<figure class=\"chart\""); p;
+	     p = strstr(p + 1, "<figure class=\"chart\"")) {
+		const char *svg = strstr(p, "<svg"), *end = strstr(p, "</figure>");
+		assert_true(svg && end && svg < end);
+	}
 	/* line chart: world 3 points, Europe 2 (2021 suppressed is not plotted) */
 	assert_int_equal(count(s, "<circle"), 5);
 	assert_non_null(strstr(s, "World 2021: 2700 &#177; 30.5 (noisy, 90% margin)"));
 	assert_null(strstr(s, "Europe 2021:"));
-	/* trend table for the world: 3 members, +43.8%, slope +350.0, SE 28.9 */
-	assert_non_null(strstr(s, "<td>3</td><td>1600</td><td>2300</td><td>+43.8%</td><td>+350.0</td>"
-	                          "<td>28.9</td><td>[-16.8, 716.8]</td>"));
+	/* trend table for the world: 3 members, +43.8%, slope +350.0, SE 28.9;
+	 * the same panel for Europe (ITA and SWE drop out) and for Western
+	 * Europe, which has its own row */
+	assert_int_equal(count(s, "<td>3</td><td>1600</td><td>2300</td><td>+43.8%</td><td>+350.0</td>"
+	                          "<td>28.9</td><td>[-16.8, 716.8]</td>"), 3);
+	assert_non_null(strstr(s, "<tr><td class=\"l\">Western Europe</td><td>3</td><td>1600</td>"));
 	/* groups: world all published (boys noisy, error bar); Europe combined suppressed
 	 * segment = 2800 - 1800 = 1000 of 2800 = 35.7% */
 	assert_non_null(strstr(s, "Boys: 10.7% (noisy)"));
@@ -499,7 +643,37 @@ static void test_html(void **state)
 	assert_non_null(strstr(s, "Women: 42.9%"));   /* 1200 / 2800 */
 	assert_non_null(strstr(s, "Girls: 21.4%"));  /* world: 600 / 2800 */
 	assert_int_equal(count(s, "Girls: "), 1);    /* Europe's girls are suppressed: no segment */
+	/* the legend names the combined segment in the groups chart only (the
+	 * forms chart has no bar: the areas have no form breakdown) */
+	assert_int_equal(count(s, ">x suppressed (combined)</text>"), 1);
 	rep_buf_free(&b);
+
+	/* a DP release: the margin is shown to one decimal in the page, exactly in
+	 * the tidy file; a negative noisy value is shown as it is */
+	{
+		rel_table dp;
+		rel_init(&dp);
+		assert_int_equal(rel_set_protection(&dp, REL_M_DP, 1, "", &d), 0);
+		add_status(&dp, REL_GEO_WORLD, "001", Y(2020), CUBE_S_TOTAL, 262, REL_NOISY,
+		           23.73340622355812, 1);
+		add_status(&dp, REL_GEO_WORLD, "001", Y(2021), CUBE_S_TOTAL, -3, REL_NOISY, 0.04, 1);
+		add_status(&dp, REL_GEO_COUNTRY, "AUT", Y(2020), CUBE_S_TOTAL, 262, REL_NOISY,
+		           23.73340622355812, 1);
+		assert_int_equal(rep_html_render(&dp, &f->cl, &b, &d), 0);
+		assert_balanced(b.s);
+		assert_non_null(strstr(b.s, "data-status=\"noisy\">262&#160;&#177;&#160;23.7<sup>&#8224;</sup></td>"));
+		assert_non_null(strstr(b.s, "data-status=\"noisy\">-3&#160;&#177;&#160;0.0<sup>&#8224;</sup></td>"));
+		assert_null(strstr(b.s, "23.73"));
+		assert_null(strstr(b.s, "suppressed (combined)")); /* nothing is suppressed */
+		assert_non_null(strstr(b.s, "World 2020: 262 &#177; 23.7 (noisy, 90% margin)"));
+		assert_non_null(strstr(b.s, "dp (differential privacy"));
+		assert_cells_match_release(b.s, &dp, &f->cl, 5 * 2);
+		rep_buf_free(&b);
+		assert_int_equal(rep_tidy_render(&dp, &f->cl, NULL, &b, &d), 0);
+		assert_non_null(strstr(b.s, ",262,noisy,,,,23.73340622355812,1\n"));
+		rep_buf_free(&b);
+		rel_free(&dp);
+	}
 
 	/* a release that is not private carries the banner */
 	rel_table np;
