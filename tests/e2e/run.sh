@@ -16,6 +16,7 @@ for t in "$REPO"/tests/e2e/t_*.sh; do
 	export WORK
 	if (cd "$WORK" && bash "$t") >"$WORK.log" 2>&1; then
 		pass=$((pass + 1)); echo "ok   $name"
+		grep -h '^SKIP' "$WORK.log" | sed 's/^/     | /' || true
 		rm -rf "$WORK" "$WORK.log"
 	else
 		fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (log: $WORK.log)"
