@@ -109,7 +109,7 @@ int cmd_query(int argc, char **argv)
 	req_request r;
 	qry_answer a = {0};
 	atomic_file af = {0};
-	if (req_parse(text, len, path, &cl, 1, &r, &d) != 0)
+	if (req_parse(text, len, path, &cl, 0, &r, &d) != 0)  /* unsigned: refused (and audited) by qry_ask */
 		goto fail;
 	rc = cli_open_warehouse(cli_warehouse_path(whp), 0, &w, CMD);
 	if (rc)

@@ -111,6 +111,19 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	if (exists)
 		return diag_fail(d, EX_DATAERR, "researcher '%s' already has an account (raise, or "
 		                 "revoke it; ids are never reused)", id);
+	{
+		sqlite3_stmt *q;
+		int qrc = sqlite3_prepare_v2(db, "SELECT id FROM rsr_account WHERE public_key = ?", -1,
+		                             &q, NULL);
+		if (qrc != SQLITE_OK)
+			return db_fail(db, qrc, d);
+		sqlite3_bind_blob(q, 1, pk, 32, SQLITE_STATIC);
+		qrc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (qrc == SQLITE_ROW)
+			return diag_fail(d, EX_DATAERR, "researcher '%s': that public key already belongs "
+			                 "to another account", id);
+	}
 	char budget[64];
 	rsr_budget_name(id, budget, sizeof budget);
 	if (ledger_set_total(db, actor, budget, rho, d) != 0)
@@ -144,7 +157,7 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	sqlite3_bind_int64(st, 6, seq);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_CONSTRAINT) {
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		diag_fail(d, EX_DATAERR, "researcher '%s': that public key already belongs to another "
 		          "account", id);
 		return rollback(db);
