@@ -281,14 +281,11 @@ static const int axis_fdim[NAXES] = {-1, REQ_F_YEAR, REQ_F_SEX, REQ_F_AGE, REQ_F
 static int on_row(void *ctx, const std_row *row, diag *d)
 {
 	table *t = ctx;
-	if (row->indicator != t->ind || !geo_passes(t, row->country))
+	if (row->indicator != t->ind)
 		return 0;
-	char codes[NAXES][CODE_MAX];
-	if (row_codes(t, row, codes) != 0)
-		return 0;                 /* a total in a record: not a person */
-	for (int a = 1; a < NAXES; a++)
-		if (!passes(t->r, axis_fdim[a], codes[a]))
-			return 0;
+	/* a person counts once, at the first appearance (parts arrive country
+	 * by country in period order), before any filter: a filter on a later
+	 * year must not count again someone counted earlier */
 	if (row->has_key) {
 		char k[4 + 16];
 		memcpy(k, t->cl->countries[row->country].iso3, 4);
@@ -299,6 +296,14 @@ static int on_row(void *ctx, const std_row *row, diag *d)
 		if (rc == 1)
 			return 0;             /* this person was counted already */
 	}
+	if (!geo_passes(t, row->country))
+		return 0;
+	char codes[NAXES][CODE_MAX];
+	if (row_codes(t, row, codes) != 0)
+		return 0;                 /* a total in a record: not a person */
+	for (int a = 1; a < NAXES; a++)
+		if (!passes(t->r, axis_fdim[a], codes[a]))
+			return 0;
 	size_t idx = 0;
 	for (int a = 0; a < NAXES; a++) {
 		if (!t->ax[a].on)
