@@ -18,7 +18,8 @@
 	X(report, "tidy CSV, SDMX-CSV and an HTML report from a release") \
 	X(researcher, "researcher accounts: grant, raise, revoke and list, with their budgets") \
 	X(request, "sign (or check) a researcher's request for tipstat query") \
-	X(query, "answer a researcher's signed request with noise, charged to their budget")
+	X(query, "answer a researcher's signed request with noise, charged to their budget") \
+	X(export, "a release's tables for researchers: CSV, SDMX-CSV and a README")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 TIPSTAT_COMMANDS

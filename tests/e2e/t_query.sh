@@ -161,4 +161,27 @@ for round in $(seq 1 10); do
 done
 $T budget show researcher:erin > be.txt
 grep -q '^  spent   6 ' be.txt || { cat be.txt; die "erin should have spent exactly 10 x 0.6"; }
+
+# --- export: published tables for researchers ------------------------------
+$T export --help > help.txt
+assert_grep "README.md" help.txt
+expect_exit 64 $T export rd
+expect_exit 66 $T export nothere -o ex0
+$T budget set releases 1 > /dev/null
+$T protect --method dp --rho 0.5 --name dp1 -o rd > /dev/null
+$T export rd -o ex > ex.txt
+assert_grep "tidy.csv, sdmx.csv, dsd.json, README.md" ex.txt
+for f in tidy.csv sdmx.csv dsd.json README.md; do [ -s "ex/$f" ] || die "export: no $f"; done
+head -1 ex/tidy.csv | grep -q '^Iso3_code,.*,Status,Flags,Lower,Upper,MOE,Countries$' || die "tidy header"
+head -1 ex/sdmx.csv | grep -q '^DATAFLOW,REF_AREA,.*OBS_STATUS,CONF_STATUS' || die "sdmx header"
+grep -q ',noisy,' ex/tidy.csv || die "no noisy cells in the DP export"
+assert_grep "Differential privacy" ex/README.md
+assert_grep "rho = 0.5" ex/README.md
+assert_grep "90% margins" ex/README.md
+assert_grep "| secondary | A / D |" ex/README.md
+if grep -q "NOT PRIVATE" ex/README.md; then die "a private release called NOT PRIVATE"; fi
+$T protect --method suppression --supp-method heuristic --name supp1 -o rs > /dev/null
+$T export rs -o exs > /dev/null
+assert_grep "Cell suppression" exs/README.md
+grep -q ',primary,' exs/tidy.csv || die "no primary cells in the suppression export"
 echo "t_query ok"
