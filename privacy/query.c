@@ -81,6 +81,7 @@ int qry_init(sqlite3 *db, diag *d)
 	                      "  dims INTEGER NOT NULL,\n"
 	                      "  filters TEXT NOT NULL,\n"
 	                      "  rho INTEGER NOT NULL,\n"
+	                      "  eff_rho INTEGER NOT NULL,\n"
 	                      "  seeded INTEGER NOT NULL,\n"
 	                      "  as_of_seq INTEGER NOT NULL,\n"
 	                      "  created TEXT NOT NULL,\n"
@@ -516,7 +517,7 @@ static int table_release(const table *t, int64_t rho, dprng *rng, sbuf *body, di
 /* --- the cache ------------------------------------------------------------- */
 
 typedef struct stored {
-	int64_t id, rho, as_of_seq, n_cells;
+	int64_t id, rho, eff_rho, as_of_seq, n_cells;
 	int geo;
 	unsigned dims;
 	char *header, *body;
@@ -546,6 +547,7 @@ static int read_stored(sqlite3_stmt *st, stored *s, diag *d)
 	s->geo = sqlite3_column_int(st, 3);
 	s->dims = (unsigned)sqlite3_column_int(st, 4);
 	s->n_cells = sqlite3_column_int64(st, 5);
+	s->eff_rho = sqlite3_column_int64(st, 8);
 	s->header = xstrdup((const char *)sqlite3_column_text(st, 6));
 	s->body = xstrdup((const char *)sqlite3_column_text(st, 7));
 	if (!s->header || !s->body) {
@@ -555,7 +557,7 @@ static int read_stored(sqlite3_stmt *st, stored *s, diag *d)
 	return 0;
 }
 
-#define STORED_COLS "id, rho, as_of_seq, geo, dims, n_cells, header, body"
+#define STORED_COLS "id, rho, as_of_seq, geo, dims, n_cells, header, body, eff_rho"
 
 /* The best stored answer to exactly this question: *found 0 or 1. */
 static int find_exact(sqlite3 *db, const char *qid, int64_t rho, int seeded, stored *s,
@@ -564,7 +566,7 @@ static int find_exact(sqlite3 *db, const char *qid, int64_t rho, int seeded, sto
 	*found = 0;
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "SELECT " STORED_COLS " FROM qry_answer WHERE qid = ? "
-	                            "AND seeded = ? AND rho >= ? ORDER BY rho DESC, id LIMIT 1",
+	                            "AND seeded = ? AND eff_rho >= ? ORDER BY eff_rho DESC, id LIMIT 1",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, d);
@@ -579,40 +581,6 @@ static int find_exact(sqlite3 *db, const char *qid, int64_t rho, int seeded, sto
 			sqlite3_finalize(st);
 			return -1;
 		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, d);
-}
-
-/* A stored answer this question is a margin of. */
-static int find_base(sqlite3 *db, const req_request *r, int64_t rho, int seeded, stored *s,
-                     int *found, diag *d)
-{
-	*found = 0;
-	char filters[REQ_QUESTION_MAX];
-	filters_text(r, filters, sizeof filters);
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT " STORED_COLS " FROM qry_answer WHERE indicator "
-	                            "= ? AND filters = ? AND seeded = ? AND rho >= ? AND geo >= ? "
-	                            "AND (dims & ?) = ? ORDER BY rho DESC, n_cells, id LIMIT 1",
-	                            -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
-	sqlite3_bind_text(st, 1, r->indicator, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, filters, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, seeded);
-	sqlite3_bind_int64(st, 4, rho);
-	sqlite3_bind_int(st, 5, r->geo);
-	sqlite3_bind_int(st, 6, (int)r->dims);
-	sqlite3_bind_int(st, 7, (int)r->dims);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*found = 1;
-		if (read_stored(st, s, d) != 0) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		rc = SQLITE_DONE;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, d);
@@ -654,7 +622,7 @@ static int geo_coarsen(const codelists *cl, const char *world, const char *code,
 
 /* Sum the stored cells of s into the margin r asks for. */
 static int derive(const codelists *cl, const stored *s, const req_request *r, sbuf *body,
-                  size_t *n_cells, diag *d)
+                  size_t *n_cells, int64_t *kmax, diag *d)
 {
 	char world[4] = "001";
 	for (size_t i = 0; i < cl->n_regions; i++)
@@ -739,8 +707,11 @@ static int derive(const codelists *cl, const stored *s, const req_request *r, sb
 		val[at] += strtoll(f[ncols], NULL, 10);
 		kk[at] += strtoll(f[ncols + 2], NULL, 10);
 	}
+	*kmax = 1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char line[256];
+		if (kk[i] > *kmax)
+			*kmax = kk[i];
 		int w = snprintf(line, sizeof line, "%s,%lld,%lld,%lld\n", keys[i], (long long)val[i],
 		                 (long long)moe_k(s->rho, moe1, kk[i]), (long long)kk[i]);
 		rc = sb_add(body, line, (size_t)w, d);
@@ -751,6 +722,55 @@ static int derive(const codelists *cl, const stored *s, const req_request *r, sb
 	free(val);
 	free(kk);
 	return rc;
+}
+
+/* A stored answer this question is a margin of, accurate enough: summing
+ * k cells of noise rho gives a cell of variance k sigma^2, i.e. the
+ * accuracy of rho / k; it must be at least the rho asked.  On success
+ * *found = 1, s is the base and body the derived cells. */
+static int find_base(sqlite3 *db, const codelists *cl, const req_request *r, int64_t rho,
+                     int seeded, stored *s, sbuf *body, size_t *n_cells, int64_t *eff,
+                     int *found, diag *d)
+{
+	*found = 0;
+	char filters[REQ_QUESTION_MAX];
+	filters_text(r, filters, sizeof filters);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "SELECT " STORED_COLS " FROM qry_answer WHERE indicator "
+	                            "= ? AND filters = ? AND seeded = ? AND eff_rho >= ? AND geo >= ? "
+	                            "AND (dims & ?) = ? ORDER BY eff_rho DESC, n_cells, id LIMIT 64",
+	                            -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, d);
+	sqlite3_bind_text(st, 1, r->indicator, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, filters, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, seeded);
+	sqlite3_bind_int64(st, 4, rho);
+	sqlite3_bind_int(st, 5, r->geo);
+	sqlite3_bind_int(st, 6, (int)r->dims);
+	sqlite3_bind_int(st, 7, (int)r->dims);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t kmax;
+		if (read_stored(st, s, d) != 0 || derive(cl, s, r, body, n_cells, &kmax, d) != 0) {
+			sqlite3_finalize(st);
+			stored_free(s);
+			free(body->p);
+			memset(body, 0, sizeof *body);
+			return -1;
+		}
+		/* the base's cells may be sums themselves: its eff_rho is per cell */
+		int64_t e = s->eff_rho / kmax;
+		if (e >= rho) {
+			*eff = e;
+			*found = 1;
+			break;
+		}
+		stored_free(s);
+		free(body->p);
+		memset(body, 0, sizeof *body);
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(db, rc, d);
 }
 
 static int store(sqlite3 *db, const req_request *r, const qry_answer *a, const char *source,
@@ -764,9 +784,9 @@ static int store(sqlite3 *db, const req_request *r, const qry_answer *a, const c
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "INSERT INTO qry_answer(qid, question, indicator, geo, dims,"
-	                            " filters, rho, seeded, as_of_seq, created, researcher, source, "
+	                            " filters, rho, eff_rho, seeded, as_of_seq, created, researcher, source, "
 	                            "from_id, header, body, n_cells, audit_seq) VALUES(?,?,?,?,?,?,"
-	                            "?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
+	                            "?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, d);
 	sqlite3_bind_text(st, 1, a->qid, -1, SQLITE_STATIC);
@@ -776,19 +796,20 @@ static int store(sqlite3 *db, const req_request *r, const qry_answer *a, const c
 	sqlite3_bind_int(st, 5, (int)r->dims);
 	sqlite3_bind_text(st, 6, filters, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, a->rho);
-	sqlite3_bind_int(st, 8, a->seeded);
-	sqlite3_bind_int64(st, 9, a->as_of_seq);
-	sqlite3_bind_text(st, 10, ts, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, r->researcher, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, a->eff_rho);
+	sqlite3_bind_int(st, 9, a->seeded);
+	sqlite3_bind_int64(st, 10, a->as_of_seq);
+	sqlite3_bind_text(st, 11, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, r->researcher, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, source, -1, SQLITE_STATIC);
 	if (a->from_id)
-		sqlite3_bind_int64(st, 13, a->from_id);
+		sqlite3_bind_int64(st, 14, a->from_id);
 	else
-		sqlite3_bind_null(st, 13);
-	sqlite3_bind_text(st, 14, a->header, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 15, a->body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 16, (int64_t)a->n_cells);
-	sqlite3_bind_int64(st, 17, audit_seq);
+		sqlite3_bind_null(st, 14);
+	sqlite3_bind_text(st, 15, a->header, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, a->body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 17, (int64_t)a->n_cells);
+	sqlite3_bind_int64(st, 18, audit_seq);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -829,10 +850,10 @@ static void audit_detail(const req_request *r, const qry_answer *a, const char *
 	         rho, extra);
 }
 
-/* Serve a stored answer (cached) or a margin of one (derived), inside the
- * caller's transaction. */
-static int serve_stored(sqlite3 *db, const codelists *cl, const req_request *r, stored *s,
-                        int derived, qry_answer *a, diag *d)
+/* Serve a stored answer (cached), or a margin of one (derived, body
+ * already summed), inside the caller's transaction. */
+static int serve_stored(sqlite3 *db, const req_request *r, stored *s, sbuf *derived,
+                        size_t n_cells, int64_t eff, qry_answer *a, diag *d)
 {
 	a->rho = s->rho;
 	a->as_of_seq = s->as_of_seq;
@@ -841,6 +862,7 @@ static int serve_stored(sqlite3 *db, const codelists *cl, const req_request *r, 
 	if (!derived) {
 		a->source = QRY_CACHED;
 		a->answer_id = s->id;
+		a->eff_rho = s->eff_rho;
 		a->header = s->header;
 		a->body = s->body;
 		a->n_cells = (size_t)s->n_cells;
@@ -851,12 +873,10 @@ static int serve_stored(sqlite3 *db, const codelists *cl, const req_request *r, 
 	}
 	a->source = QRY_DERIVED;
 	a->from_id = s->id;
-	sbuf body = {0};
-	if (derive(cl, s, r, &body, &a->n_cells, d) != 0) {
-		free(body.p);
-		return -1;
-	}
-	a->body = body.p ? body.p : xstrdup("");
+	a->eff_rho = eff;
+	a->n_cells = n_cells;
+	a->body = derived->p ? derived->p : xstrdup("");
+	derived->p = NULL;
 	a->header = make_header(r->geo, r->dims);
 	if (!a->body || !a->header)
 		return diag_fail(d, EX_OSERR, "out of memory");
@@ -886,19 +906,23 @@ static int try_store(sqlite3 *db, const codelists *cl, const req_request *r, int
 {
 	*done = 0;
 	stored s = {0};
+	sbuf body = {0};
+	size_t n_cells = 0;
+	int64_t eff = 0;
 	int found;
 	if (find_exact(db, a->qid, rho, seeded, &s, &found, d) != 0)
 		return -1;
 	int derived = 0;
 	if (!found) {
-		if (find_base(db, r, rho, seeded, &s, &found, d) != 0)
+		if (find_base(db, cl, r, rho, seeded, &s, &body, &n_cells, &eff, &found, d) != 0)
 			return -1;
 		derived = found;
 	}
 	if (!found)
 		return 0;
-	int rc = serve_stored(db, cl, r, &s, derived, a, d);
+	int rc = serve_stored(db, r, &s, derived ? &body : NULL, n_cells, eff, a, d);
 	stored_free(&s);
+	free(body.p);
 	if (rc != 0)
 		return -1;
 	*done = 1;
@@ -980,6 +1004,7 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 	}
 	out->source = QRY_FRESH;
 	out->rho = rho;
+	out->eff_rho = rho;
 	out->charged = rho;
 	out->as_of_seq = head;
 	out->body = body.p;

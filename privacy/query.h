@@ -23,12 +23,14 @@
  * The answer cache (table qry_answer): every released answer is stored
  * with its question (privacy/request.h, canonical, without researcher or
  * cost), its rho and the warehouse state (audit seq) it was computed from.
- *  - Cached: the same question, with a stored answer whose rho is at
- *    least the one asked, is answered from the store: identical numbers,
+ *  - Cached: the same question, with a stored answer at least as accurate
+ *    as asked (eff_rho >= the rho asked), is answered from the store: identical numbers,
  *    nothing charged, audit "query.cached".
  *  - Derived: a question whose table is a margin of a stored one (same
  *    indicator and filters, group-by dimensions a subset, geography equal
- *    or coarser) and whose rho is at most the stored one, is answered by
+ *    or coarser) and accurate enough (every summed cell has variance at
+ *    most that of the rho asked: base rho / k >= rho for k noisy cells
+ *    summed, so a moe= request gets its margin), is answered by
  *    summing the stored released cells: free post-processing, consistent
  *    with the released table by construction (each derived cell IS the
  *    sum of released cells), audit "query.derived"; it is stored too.
@@ -78,6 +80,8 @@ typedef struct qry_answer {
 	int64_t answer_id;            /* row in qry_answer */
 	int64_t from_id;              /* derived: the stored answer summed; else 0 */
 	int64_t rho;                  /* nano-rho of the noise behind the answer */
+	int64_t eff_rho;              /* accuracy per cell: rho / the most noisy
+	                                 cells summed into one (rho when fresh) */
 	int64_t charged;              /* nano-rho charged now (0 unless fresh) */
 	int64_t total, left;          /* the researcher's budget after the answer */
 	int64_t as_of_seq;            /* warehouse state (audit seq) answered from */

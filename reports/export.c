@@ -50,8 +50,8 @@ int rep_export_readme(const rel_table *rel, rep_buf *b, diag *d)
 		             "integers, which costs no privacy.");
 		if (!isnan(m->rho))
 			rep_buf_printf(b, " Privacy budget spent on this release: rho = %.9g.", m->rho);
-		rep_buf_puts(b, " The unit of privacy is one person's record in one country and year."
-		             "\n\n");
+		rep_buf_puts(b, " The unit of privacy is one person: a person who appears in "
+		             "several tables (indicators, years) loses at most that rho in total.\n\n");
 		break;
 	default:
 		rep_buf_puts(b, "None: an internal, unprotected run.\n\n");

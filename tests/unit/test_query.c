@@ -199,6 +199,14 @@ static void test_answers_cache_derived(void **state)
 	assert_true(c.source == QRY_CACHED);
 	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n001,O,0,1,2\n001,U,1,1,2\n");
 	qry_answer_free(&c);
+	/* the same margin asked more accurately than 2 summed cells of rho 10^5
+	 * allow (rho / 2 = 50000 < 60000): fresh, and charged */
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=sex\nrho=60000\n", sk_a,
+	                     "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_FRESH);
+	assert_int_equal(c.charged, 60000 * LEDGER_UNITS_PER_RHO);
+	assert_string_equal(c.body, "001,F,2,0,1\n001,M,1,0,1\n001,O,0,0,1\n001,U,1,0,1\n");
+	qry_answer_free(&c);
 	/* citizenship classes and a filter, fresh (different filters) */
 	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=country,citizenship\n"
 	                        "filter=year:2024\nrho=100000\n", sk_a, "2026-01-01", rng, &c, &d), 0);
@@ -217,7 +225,7 @@ static void test_answers_cache_derived(void **state)
 	assert_non_null(strstr(buf, "\nworld,year,sex,value,moe90\n001,2023,F,1,0\n"));
 	free(buf);
 	/* audit: answer, cached, derived */
-	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 2);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 3);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.cached'"), 2);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived'"), 1);
 	qry_answer_free(&a);
