@@ -119,8 +119,10 @@ int cmd_query(int argc, char **argv)
 	char now[21];
 	cli_now(now);
 	if (qry_ask(w, &cl, &r, text, len, rng, now, &a, &d) != 0) {
-		if (d.code == EX_NOPERM)
-			diag_add(&d, DIAG_NOTE, NULL, 0, 0, "nothing was charged");
+		if (d.code == EX_NOPERM && !strstr(d.msg, "nothing was charged")) {
+			size_t l = strlen(d.msg);
+			snprintf(d.msg + l, sizeof d.msg - l, "; nothing was charged");
+		}
 		goto fail;
 	}
 	if (atomic_open(outp, 0644, &af, &d) != 0 || qry_write_csv(&a, af.fp, &d) != 0 ||
