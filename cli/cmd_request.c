@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/atomic.h"
 #include "ingest/keys.h"
+#include "privacy/ledger.h"
 #include "privacy/request.h"
 
 static const char usage_text[] =
@@ -109,8 +110,16 @@ int cmd_request(int argc, char **argv)
 	    req_question(&r, q, sizeof q, qid, &d) != 0)
 		goto fail;
 	if (!sign) {
-		printf("question %s: %s\nresearcher %s, %s%s\n", qid, q, r.researcher,
-		       r.signed_ ? "signed" : "not signed", "");
+		char cost[LEDGER_RHO_STR + 8];
+		if (r.rho) {
+			char rb[LEDGER_RHO_STR];
+			ledger_format_rho(r.rho, rb);
+			snprintf(cost, sizeof cost, "rho %s", rb);
+		} else {
+			snprintf(cost, sizeof cost, "moe %lld", (long long)r.moe);
+		}
+		printf("question %s: %s\nresearcher %s, %s, %s\n", qid, q, r.researcher, cost,
+		       r.signed_ ? "signed (verified by tipstat query)" : "not signed");
 		goto done;
 	}
 	if (r.signed_) {

@@ -63,6 +63,11 @@ assert_grep "unknown form code 'nonsense'" "$WORK/err"
 
 # --- two questions, budget left -------------------------------------------
 ask alice q1 indicator=VIC group-by=country,year,sex rho=0.1
+$T request check q1 > chk.txt
+assert_grep "indicator=VIC;group-by=country,year,sex" chk.txt
+assert_grep "researcher alice, rho 0.1, not signed" chk.txt
+$T request check q1.signed > chk.txt
+assert_grep "signed (verified by tipstat query)" chk.txt
 $T query q1.signed -o a1.csv > o1.txt
 assert_grep "fresh, 96 cells, noise rho 0.1, charged 0.1 rho" o1.txt
 assert_grep "budget researcher:alice: 0.4 rho left of 0.5" o1.txt
