@@ -294,6 +294,80 @@ static void test_refusals_change_nothing(void **state)
 	diag_free(&d);
 }
 
+static void test_accounts(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/acct.db", dir);
+	wh *w;
+	diag d = DIAG_INIT;
+	assert_int_equal(wh_open(path, WH_CREATE, &w, &d), 0);
+	sqlite3 *db = wh_db(w);
+	int64_t half = LEDGER_UNITS_PER_RHO / 2;
+	assert_int_equal(rsr_grant(db, "agg", "alice", pk_a, half, "2027-06-30", &d), 0);
+	rsr_account a;
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_int_equal(a.total, half);
+	assert_int_equal(a.spent, 0);
+	assert_string_equal(a.expires, "2027-06-30");
+	assert_string_equal(a.revoked_at, "");
+	assert_memory_equal(a.public_key, pk_a, 32);
+	/* known id, reused key, bad id, bad date: refused, nothing added */
+	assert_int_equal(rsr_grant(db, "agg", "alice", pk_b, half, "2027-06-30", &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(rsr_grant(db, "agg", "other", pk_a, half, "2027-06-30", &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(rsr_grant(db, "agg", "Bad Id", pk_b, half, "2027-06-30", &d), -1);
+	assert_int_equal(d.code, EX_USAGE);
+	diag_reset(&d);
+	assert_int_equal(rsr_grant(db, "agg", "bob", pk_b, half, "2027-02-30", &d), -1);
+	assert_int_equal(d.code, EX_USAGE);
+	diag_reset(&d);
+	int64_t t, s;
+	assert_int_equal(ledger_get(db, "researcher:other", &t, &s, &d), -1);  /* no budget made */
+	diag_reset(&d);
+	/* active through the expiry day */
+	assert_int_equal(rsr_check_active(&a, "2027-06-30T23:59:59Z", &d), 0);
+	assert_int_equal(rsr_check_active(&a, "2027-07-01T00:00:00Z", &d), -1);
+	assert_int_equal(d.code, EX_NOPERM);
+	diag_reset(&d);
+	/* raise, move the expiry; lowering below the spent is the ledger's refusal */
+	assert_int_equal(rsr_raise(db, "agg", "alice", 2 * half, "2028-01-31", &d), 0);
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_int_equal(a.total, 2 * half);
+	assert_string_equal(a.expires, "2028-01-31");
+	assert_int_equal(ledger_charge(db, "agg", "researcher:alice", "x", half, NULL, NULL, &d), 0);
+	assert_int_equal(rsr_raise(db, "agg", "alice", half - 1, NULL, &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	/* revoke once */
+	assert_int_equal(rsr_revoke(db, "agg", "alice", &d), 0);
+	assert_int_equal(rsr_revoke(db, "agg", "alice", &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_true(a.revoked_at[0] != 0);
+	assert_int_equal(rsr_check_active(&a, "2026-01-01", &d), -1);
+	assert_non_null(strstr(d.msg, "revoked"));
+	diag_reset(&d);
+	assert_int_equal(rsr_get(db, "nobody", &a, &d), -1);
+	assert_int_equal(d.code, EX_NOPERM);
+	diag_reset(&d);
+	rsr_account *list;
+	size_t n;
+	assert_int_equal(rsr_list(db, &list, &n, &d), 0);
+	assert_int_equal(n, 1);
+	free(list);
+	/* every change audited */
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.grant'"), 1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.raise'"), 1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.revoke'"), 1);
+	wh_close(w);
+	diag_free(&d);
+}
+
 static void test_rho_for_moe(void **state)
 {
 	(void)state;
@@ -326,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers_cache_derived),
 		cmocka_unit_test(test_refusals_change_nothing),
+		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_rho_for_moe),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
