@@ -520,13 +520,14 @@ typedef struct stored {
 	int64_t id, rho, eff_rho, as_of_seq, n_cells;
 	int geo;
 	unsigned dims;
-	char *header, *body;
+	char *header, *body, *filters;
 } stored;
 
 static void stored_free(stored *s)
 {
 	free(s->header);
 	free(s->body);
+	free(s->filters);
 	memset(s, 0, sizeof *s);
 }
 
@@ -550,14 +551,15 @@ static int read_stored(sqlite3_stmt *st, stored *s, diag *d)
 	s->eff_rho = sqlite3_column_int64(st, 8);
 	s->header = xstrdup((const char *)sqlite3_column_text(st, 6));
 	s->body = xstrdup((const char *)sqlite3_column_text(st, 7));
-	if (!s->header || !s->body) {
+	s->filters = xstrdup((const char *)sqlite3_column_text(st, 9));
+	if (!s->header || !s->body || !s->filters) {
 		stored_free(s);
 		return diag_fail(d, EX_OSERR, "out of memory");
 	}
 	return 0;
 }
 
-#define STORED_COLS "id, rho, as_of_seq, geo, dims, n_cells, header, body, eff_rho"
+#define STORED_COLS "id, rho, as_of_seq, geo, dims, n_cells, header, body, eff_rho, filters"
 
 /* The best stored answer to exactly this question: *found 0 or 1. */
 static int find_exact(sqlite3 *db, const char *qid, int64_t rho, int seeded, stored *s,
@@ -620,9 +622,74 @@ static int geo_coarsen(const codelists *cl, const char *world, const char *code,
 	return -1;
 }
 
+/* Cells of a stored table a question selects: for each axis, the codes
+ * kept (sel[a].n == 0: all). */
+typedef struct selection {
+	size_t n[NAXES];
+	const char *codes[NAXES][REQ_MAX_FILTERS];
+} selection;
+
+static const int fdim_axis[REQ_NFDIM] = {-1, -1, 1 + REQ_D_YEAR, 1 + REQ_D_SEX, 1 + REQ_D_AGE,
+                                         1 + REQ_D_FORM, 1 + REQ_D_CIT};
+
+/* 1 when r's filters select cells of the stored table s (stored filters
+ * text as written by filters_text): per filter dimension, the same codes,
+ * or r's codes a subset of s's (all, when s has none) on a dimension s is
+ * grouped by (not the geography).  sel receives the selections. */
+static int selects(const stored *s, const req_request *r, selection *sel)
+{
+	req_filter sf[REQ_MAX_FILTERS];
+	size_t ns = 0;
+	char buf[REQ_QUESTION_MAX];
+	snprintf(buf, sizeof buf, "%s", s->filters);
+	for (char *p = buf; *p && ns < REQ_MAX_FILTERS;) {
+		char *c = strchr(p, ',');
+		if (c)
+			*c = 0;
+		char *colon = strchr(p, ':');
+		if (!colon)
+			return 0;
+		*colon = 0;
+		int f = -1;
+		for (int i = 0; i < REQ_NFDIM; i++)
+			if (!strcmp(req_fdim_name(i), p))
+				f = i;
+		if (f < 0)
+			return 0;
+		sf[ns].dim = f;
+		snprintf(sf[ns].code, sizeof sf[ns].code, "%s", colon + 1);
+		ns++;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	memset(sel, 0, sizeof *sel);
+	for (int f = 0; f < REQ_NFDIM; f++) {
+		size_t n_s = 0, n_r = 0, in = 0;
+		for (size_t i = 0; i < ns; i++)
+			n_s += sf[i].dim == f;
+		for (size_t j = 0; j < r->n_filters; j++) {
+			if (r->filters[j].dim != f)
+				continue;
+			n_r++;
+			for (size_t i = 0; i < ns; i++)
+				in += sf[i].dim == f && !strcmp(sf[i].code, r->filters[j].code);
+		}
+		if (n_s == n_r && in == n_r)
+			continue;                 /* the same codes */
+		int a = fdim_axis[f];
+		if (a < 0 || !((s->dims >> (a - 1)) & 1) || n_r == 0 || (n_s && in != n_r))
+			return 0;
+		for (size_t j = 0; j < r->n_filters; j++)
+			if (r->filters[j].dim == f)
+				sel->codes[a][sel->n[a]++] = r->filters[j].code;
+	}
+	return 1;
+}
+
 /* Sum the stored cells of s into the margin r asks for. */
-static int derive(const codelists *cl, const stored *s, const req_request *r, sbuf *body,
-                  size_t *n_cells, int64_t *kmax, diag *d)
+static int derive(const codelists *cl, const stored *s, const req_request *r,
+                  const selection *sel, sbuf *body, size_t *n_cells, int64_t *kmax, diag *d)
 {
 	char world[4] = "001";
 	for (size_t i = 0; i < cl->n_regions; i++)
@@ -669,6 +736,16 @@ static int derive(const codelists *cl, const stored *s, const req_request *r, sb
 			rc = diag_fail(d, EX_SOFTWARE, "stored answer %lld: malformed", (long long)s->id);
 			break;
 		}
+		int keep = 1;
+		for (int a = 1; a < NAXES; a++)
+			if (sel->n[a]) {
+				int hit = 0;
+				for (size_t i = 0; i < sel->n[a]; i++)
+					hit |= !strcmp(sel->codes[a][i], f[map[a]]);
+				keep &= hit;
+			}
+		if (!keep)
+			continue;
 		char key[128], g[CODE_MAX];
 		if (geo_coarsen(cl, world, f[0], s->geo, r->geo, g) != 0) {
 			rc = diag_fail(d, EX_SOFTWARE, "stored answer %lld: unknown geography '%s'",
@@ -733,25 +810,31 @@ static int find_base(sqlite3 *db, const codelists *cl, const req_request *r, int
                      int *found, diag *d)
 {
 	*found = 0;
-	char filters[REQ_QUESTION_MAX];
-	filters_text(r, filters, sizeof filters);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "SELECT " STORED_COLS " FROM qry_answer WHERE indicator "
-	                            "= ? AND filters = ? AND seeded = ? AND eff_rho >= ? AND geo >= ? "
-	                            "AND (dims & ?) = ? ORDER BY eff_rho DESC, n_cells, id LIMIT 64",
+	                            "= ? AND seeded = ? AND eff_rho >= ? AND geo >= ? "
+	                            "AND (dims & ?) = ? ORDER BY eff_rho DESC, n_cells, id LIMIT 256",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, d);
 	sqlite3_bind_text(st, 1, r->indicator, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, filters, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, seeded);
-	sqlite3_bind_int64(st, 4, rho);
-	sqlite3_bind_int(st, 5, r->geo);
+	sqlite3_bind_int(st, 2, seeded);
+	sqlite3_bind_int64(st, 3, rho);
+	sqlite3_bind_int(st, 4, r->geo);
+	sqlite3_bind_int(st, 5, (int)r->dims);
 	sqlite3_bind_int(st, 6, (int)r->dims);
-	sqlite3_bind_int(st, 7, (int)r->dims);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t kmax;
-		if (read_stored(st, s, d) != 0 || derive(cl, s, r, body, n_cells, &kmax, d) != 0) {
+		selection sel;
+		if (read_stored(st, s, d) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		if (!selects(s, r, &sel)) {
+			stored_free(s);
+			continue;
+		}
+		if (derive(cl, s, r, &sel, body, n_cells, &kmax, d) != 0) {
 			sqlite3_finalize(st);
 			stored_free(s);
 			free(body->p);

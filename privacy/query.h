@@ -26,9 +26,11 @@
  *  - Cached: the same question, with a stored answer at least as accurate
  *    as asked (eff_rho >= the rho asked), is answered from the store: identical numbers,
  *    nothing charged, audit "query.cached".
- *  - Derived: a question whose table is a margin of a stored one (same
- *    indicator and filters, group-by dimensions a subset, geography equal
- *    or coarser) and accurate enough (every summed cell has variance at
+ *  - Derived: a question whose table is a margin or a selection of a
+ *    stored one (same indicator; group-by dimensions a subset, geography
+ *    equal or coarser; the same filters, except that on a dimension the
+ *    stored table is grouped by (not the geography) the question may keep
+ *    fewer codes) and accurate enough (every summed cell has variance at
  *    most that of the rho asked: base rho / k >= rho for k noisy cells
  *    summed, so a moe= request gets its margin), is answered by
  *    summing the stored released cells: free post-processing, consistent

@@ -108,6 +108,13 @@ awk -F, 'NR > 1 { s[$2] += $4 } END { for (k in s) print k "," s[k] }' a1.csv | 
 tail -n +2 a4.csv | cut -d, -f2,3 | sort > y4
 cmp y1 y4 || die "derived year totals differ from the stored cells"
 $T budget spends researcher:alice | cmp -s - spends0.txt || die "free answers were charged"
+# a selection: sex F only, by year, from the country x year x sex table
+ask alice q4s indicator=VIC group-by=year filter=sex:F rho=0.01
+$T query q4s.signed -o a4s.csv > o4s.txt
+assert_grep "derived from answer 1" o4s.txt
+awk -F, 'NR > 1 && $3 == "F" { s[$2] += $4 } END { for (k in s) print k "," s[k] }' a1.csv | sort > yf1
+tail -n +2 a4s.csv | cut -d, -f2,3 | sort > yf4
+cmp yf1 yf4 || die "selected cells differ from the stored cells"
 # a margin asked more accurately than the stored table allows is answered fresh
 ask alice q3m indicator=VIC group-by=region,sex moe=5
 $T query q3m.signed -o a3m.csv > o3m.txt

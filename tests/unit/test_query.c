@@ -207,6 +207,25 @@ static void test_answers_cache_derived(void **state)
 	assert_int_equal(c.charged, 60000 * LEDGER_UNITS_PER_RHO);
 	assert_string_equal(c.body, "001,F,2,0,1\n001,M,1,0,1\n001,O,0,0,1\n001,U,1,0,1\n");
 	qry_answer_free(&c);
+	/* a selection: girls and women only, by year, from the year x sex table */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nfilter=sex:F\nrho=1\n",
+	                     sk_b, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_DERIVED);
+	assert_int_equal(c.from_id, a.answer_id);
+	assert_string_equal(c.body, "001,2023,1,0,1\n001,2024,1,0,1\n");
+	qry_answer_free(&c);
+	/* sex:F,M kept by sex, from the same table */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=sex\nfilter=sex:M,sex:F\n"
+	                        "rho=1\n", sk_b, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_DERIVED);
+	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n");
+	qry_answer_free(&c);
+	/* a geography filter is not a selection of a world table: fresh */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nfilter=country:AUT\n"
+	                        "rho=0.5\n", sk_b, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_FRESH);
+	assert_int_equal(c.left, LEDGER_UNITS_PER_RHO / 2);
+	qry_answer_free(&c);
 	/* citizenship classes and a filter, fresh (different filters) */
 	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=country,citizenship\n"
 	                        "filter=year:2024\nrho=100000\n", sk_a, "2026-01-01", rng, &c, &d), 0);
@@ -225,9 +244,9 @@ static void test_answers_cache_derived(void **state)
 	assert_non_null(strstr(buf, "\nworld,year,sex,value,moe90\n001,2023,F,1,0\n"));
 	free(buf);
 	/* audit: answer, cached, derived */
-	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 3);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 4);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.cached'"), 2);
-	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived'"), 1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived'"), 3);
 	qry_answer_free(&a);
 	qry_answer_free(&b);
 	dprng_free(rng);
