@@ -843,7 +843,7 @@ static int find_base(sqlite3 *db, const codelists *cl, const req_request *r, int
 		}
 		/* the base's cells may be sums themselves: its eff_rho is per cell */
 		int64_t e = s->eff_rho / kmax;
-		if (e >= rho) {
+		if (e >= rho && *n_cells > 0) {   /* no cell selected: ask afresh */
 			*eff = e;
 			*found = 1;
 			break;
