@@ -15,7 +15,11 @@
 	X(aggregate, "build the cube from the warehouse and show the unprotected overview") \
 	X(protect, "make a protected release: k-anonymous records or protected tables") \
 	X(budget, "privacy budgets (rho-zCDP): set totals, show what is left, list spends") \
-	X(report, "tidy CSV, SDMX-CSV and an HTML report from a release")
+	X(report, "tidy CSV, SDMX-CSV and an HTML report from a release") \
+	X(researcher, "researcher accounts: grant, raise, revoke and list, with their budgets") \
+	X(request, "sign (or check) a researcher's request for tipstat query") \
+	X(query, "answer a researcher's signed request with noise, charged to their budget") \
+	X(export, "a release's tables for researchers: CSV, SDMX-CSV and a README")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 TIPSTAT_COMMANDS

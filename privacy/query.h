@@ -1,0 +1,113 @@
+/* query (qry_): answering researchers' signed questions against their
+ * privacy budget, with an answer cache.
+ *
+ * Unit of privacy: one person's record (one case-level record of one
+ * country, counted once: a re-reported case key counts in the first period
+ * it appears, as in the cube).  A question is one indicator, a group-by
+ * over harmonised dimensions and filters (privacy/request.h), so every
+ * counted person falls in exactly one cell: the L2 sensitivity of the
+ * vector of cell counts is 1, and discrete Gaussian noise with
+ * sigma^2 = 1/(2 rho) on every cell gives rho-zCDP (CKS 2020, Thm 14).
+ * With rho held as R nano-rho, sigma^2 = 10^9 / (2 R) exactly.  moe=M in a
+ * request asks for the cheapest R whose 90% margin of error
+ * (dp_gauss_moe) is at most M.
+ *
+ * The cells: every combination of the group-by dimensions' codes (the
+ * codelists' sex, top-level age groups, forms, the five citizenship
+ * classes; the geographies and years covered by case-level submissions),
+ * restricted by the filters, so which cells exist reveals nothing about
+ * which categories occurred.  Only case-level (records) submissions are
+ * queried; countries that send aggregate cells only are not covered.
+ * Post-processing: each noisy count is clamped at 0 (no privacy cost).
+ *
+ * The answer cache (table qry_answer): every released answer is stored
+ * with its question (privacy/request.h, canonical, without researcher or
+ * cost), its rho and the warehouse state (audit seq) it was computed from.
+ *  - Cached: the same question, with a stored answer at least as accurate
+ *    as asked (eff_rho >= the rho asked), is answered from the store: identical numbers,
+ *    nothing charged, audit "query.cached".
+ *  - Derived: a question whose table is a margin or a selection of a
+ *    stored one (same indicator; group-by dimensions a subset, geography
+ *    equal or coarser; the same filters, except that on a dimension the
+ *    stored table is grouped by (not the geography) the question may keep
+ *    fewer codes) and accurate enough (every summed cell has variance at
+ *    most that of the rho asked: base rho / k >= rho for k noisy cells
+ *    summed, so a moe= request gets its margin), is answered by
+ *    summing the stored released cells: free post-processing, consistent
+ *    with the released table by construction (each derived cell IS the
+ *    sum of released cells), audit "query.derived"; it is stored too.
+ *    Margins of a sum of k noisy cells: 90% normal margin of variance
+ *    k sigma^2 (exact discrete-Gaussian margin when k = 1).
+ *  - Fresh: otherwise noise is drawn, then in ONE BEGIN IMMEDIATE
+ *    transaction the account is re-checked, the audit entry
+ *    "query.answer" appended, the researcher's budget charged with
+ *    ledger_charge_tx and the answer stored; a refused charge rolls all
+ *    back (nothing charged, nothing stored; the noise drawn is discarded)
+ *    and is recorded as "query.refused" in its own transaction.  Two
+ *    processes racing for the last of a budget are serialised by the
+ *    write lock: the second sees the first's spend and is refused.
+ * Answers made with a seeded dprng (tests) are stored as seeded, served
+ * only to seeded runs, and stamped NOT PRIVATE.
+ *
+ * Refusals: EX_NOPERM (77) for an unknown, revoked or expired account, a
+ * bad or missing signature, an overspend (the message names the amount
+ * left); EX_DATAERR (65) for a question with too many cells or nothing
+ * to answer from.  Every refusal of a parsed request is audited
+ * ("query.refused researcher= reason=").
+ *
+ * Ownership: qry_answer owns its header and body (qry_answer_free).  The
+ * wh, codelists and dprng are borrowed.  No state is kept.
+ */
+#ifndef TIPSTAT_QUERY_H
+#define TIPSTAT_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "aggregator/warehouse.h"
+#include "core/codelist.h"
+#include "core/diag.h"
+#include "privacy/dprng.h"
+#include "privacy/request.h"
+
+#define QRY_MAX_CELLS 200000
+#define QRY_LEVEL 0.90
+
+enum qry_source { QRY_FRESH = 1, QRY_CACHED = 2, QRY_DERIVED = 3 };
+
+typedef struct qry_answer {
+	char question[REQ_QUESTION_MAX];
+	char qid[REQ_QID_HEX];
+	int source;                   /* enum qry_source */
+	int64_t answer_id;            /* row in qry_answer */
+	int64_t from_id;              /* derived: the stored answer summed; else 0 */
+	int64_t rho;                  /* nano-rho of the noise behind the answer */
+	int64_t eff_rho;              /* accuracy per cell: rho / the most noisy
+	                                 cells summed into one (rho when fresh) */
+	int64_t charged;              /* nano-rho charged now (0 unless fresh) */
+	int64_t total, left;          /* the researcher's budget after the answer */
+	int64_t as_of_seq;            /* warehouse state (audit seq) answered from */
+	int seeded;                   /* NOT PRIVATE */
+	size_t n_cells;
+	char *header;                 /* "region,year,sex" (group-by columns) */
+	char *body;                   /* lines "code,...,value,moe90,k\n" */
+} qry_answer;
+
+void qry_answer_free(qry_answer *a);
+/* Create the cache table if missing (idempotent). */
+int qry_init(sqlite3 *db, diag *d);
+/* The cheapest rho (nano-rho) whose 90% margin is <= moe. */
+int qry_rho_for_moe(int64_t moe, int64_t *rho, diag *d);
+/* sigma^2 = num/den of the noise for rho nano-rho. */
+void qry_sigma2(int64_t rho, uint64_t *num, uint64_t *den);
+
+/* Answer the parsed request r (text/len: the bytes it was parsed from, for
+ * the signature) for its researcher, today being now (YYYY-MM-DD...). */
+int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
+            dprng *rng, const char *now, qry_answer *out, diag *d);
+
+/* The answer as CSV: "# NOT PRIVATE" line when seeded, then
+ * header,value,moe90 and one line per cell. */
+int qry_write_csv(const qry_answer *a, FILE *fp, diag *d);
+
+#endif

@@ -1,0 +1,426 @@
+/* Unit tests for privacy/researcher and privacy/query.
+ *
+ * A warehouse with two hand-written case-level submissions of AUT:
+ *   2023-Q4: K1 F Y0T17 SEX AUT (domestic), K2 M Y_GE18 LAB ROU (other
+ *            subregion of Europe)
+ *   2024-Q1: K1 again (already counted in 2023), K3 F Y_GE18 SEX NGA
+ *            (other region), one keyless U U U U.
+ * True counts by year x sex: 2023 F 1, M 1; 2024 F 1, U 1; the rest 0.
+ * With rho = 10^5 (sigma^2 = 5e-6) the discrete Gaussian is 0 except with
+ * probability ~ 2 exp(-10^5): the answer must be the true counts exactly.
+ * Then: the same question is served from the store (identical, free), a
+ * margin is derived (sums of the stored cells, free), and every refusal
+ * (bad signature, expired, revoked, overspend, unknown account) leaves
+ * ledger and store unchanged.  moe -> rho is checked against dp_gauss_moe. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include "aggregator/auditlog.h"
+#include "core/text.h"
+#include "privacy/dpsample.h"
+#include "privacy/ledger.h"
+#include "privacy/query.h"
+#include "privacy/researcher.h"
+
+static codelists cl;
+static char dir[64];
+static unsigned char pk_a[32], sk_a[64], pk_b[32], sk_b[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	char cdir[4096];
+	diag d = DIAG_INIT;
+	if (sodium_init() < 0)
+		return -1;
+	int rc = codelists_load(codelists_default_dir(cdir, sizeof cdir), &cl, &d);
+	diag_free(&d);
+	snprintf(dir, sizeof dir, "/tmp/query.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	crypto_sign_keypair(pk_a, sk_a);
+	crypto_sign_keypair(pk_b, sk_b);
+	return rc;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	codelists_free(&cl);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_text(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(s, f);
+	fclose(f);
+}
+
+static void load(wh *w, const char *name, const char *periods_json, const char *periods,
+                 const char *data)
+{
+	char dp[256], mp[256], hex[65], m[1024];
+	unsigned char h[32];
+	snprintf(dp, sizeof dp, "%s/%s", dir, name);
+	snprintf(mp, sizeof mp, "%s/%s.manifest", dir, name);
+	write_text(dp, data);
+	crypto_generichash(h, 32, (const unsigned char *)data, strlen(data), NULL, 0);
+	text_hex(h, 32, hex);
+	long rows = -1;
+	for (const char *p = data; *p; p++)
+		rows += *p == '\n';
+	snprintf(m, sizeof m,
+	         "{\"format\": \"tipstat-submission/1\", \"kind\": \"records\", "
+	         "\"countries\": [\"AUT\"], \"periods\": [%s], \"indicators\": [\"VIC\", \"SUS\"], "
+	         "\"output\": {\"blake2b\": \"%s\", \"rows\": %ld}}\n", periods_json, hex, rows);
+	write_text(mp, m);
+	wh_submission_meta meta = {.actor = "test", .country = "AUT", .periods = periods,
+	                           .version = 1, .kind = WH_RECORDS};
+	diag d = DIAG_INIT;
+	if (wh_load_submission(w, &meta, dp, mp, NULL, &d) != 0)
+		fail_msg("load %s: %s", name, d.msg);
+	diag_free(&d);
+}
+
+#define HDR "country,period,indicator,sex,age,age_band,form,citizenship,case_key\n"
+#define K1 "11111111111111111111111111111111"
+#define K2 "22222222222222222222222222222222"
+#define K3 "33333333333333333333333333333333"
+
+static wh *make_wh(const char *name)
+{
+	char db[128];
+	snprintf(db, sizeof db, "%s/%s.db", dir, name);
+	wh *w;
+	diag d = DIAG_INIT;
+	assert_int_equal(wh_open(db, WH_CREATE, &w, &d), 0);
+	load(w, "a", "\"2023-Q4\"", "2023-Q4",
+	     HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," K1 "\n"
+	         "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," K2 "\n");
+	load(w, "b", "\"2024-Q1\"", "2024-Q1",
+	     HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," K1 "\n"
+	         "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," K3 "\n"
+	         "AUT,2024-Q1,VIC,U,U,,U,U,\n");
+	diag_free(&d);
+	return w;
+}
+
+/* Sign a request text with sk into a malloc'd buffer and parse it. */
+static char *signed_req(const char *text, const unsigned char *sk, req_request *r, size_t *n)
+{
+	char *s;
+	diag d = DIAG_INIT;
+	assert_int_equal(req_sign(text, strlen(text), sk, &s, n, &d), 0);
+	assert_int_equal(req_parse(s, *n, "req", &cl, 1, r, &d), 0);
+	diag_free(&d);
+	return s;
+}
+
+static int64_t count_rows(wh *w, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(wh_db(w), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int ask(wh *w, const char *text, const unsigned char *sk, const char *now, dprng *rng,
+               qry_answer *a, diag *d)
+{
+	req_request r;
+	size_t n;
+	char *s = signed_req(text, sk, &r, &n);
+	int rc = qry_ask(w, &cl, &r, s, n, rng, now, a, d);
+	free(s);
+	return rc;
+}
+
+static void test_answers_cache_derived(void **state)
+{
+	(void)state;
+	wh *w = make_wh("w1");
+	diag d = DIAG_INIT;
+	sqlite3 *db = wh_db(w);
+	int64_t big = 300000 * LEDGER_UNITS_PER_RHO;
+	assert_int_equal(rsr_grant(db, "test", "alice", pk_a, big, "2099-12-31", &d), 0);
+	assert_int_equal(rsr_grant(db, "test", "bob", pk_b, LEDGER_UNITS_PER_RHO, "2099-12-31", &d), 0);
+	dprng *rng;
+	assert_int_equal(dprng_new_seeded(42, &rng, &d), 0);
+	qry_answer a, b, c;
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=year,sex\nrho=100000\n",
+	                     sk_a, "2026-01-01", rng, &a, &d), 0);
+	assert_int_equal(a.source, QRY_FRESH);
+	assert_int_equal(a.seeded, 1);
+	assert_int_equal(a.charged, 100000 * LEDGER_UNITS_PER_RHO);
+	assert_int_equal(a.left, 200000 * LEDGER_UNITS_PER_RHO);
+	assert_string_equal(a.header, "world,year,sex");
+	assert_string_equal(a.body, "001,2023,F,1,0,1\n001,2023,M,1,0,1\n001,2023,O,0,0,1\n"
+	                            "001,2023,U,0,0,1\n001,2024,F,1,0,1\n001,2024,M,0,0,1\n"
+	                            "001,2024,O,0,0,1\n001,2024,U,1,0,1\n");
+	assert_int_equal(a.n_cells, 8);
+	/* the same question from bob, worded otherwise, asking a smaller rho:
+	 * the stored answer, free, identical */
+	assert_int_equal(ask(w, "indicator=victims\nresearcher=bob\ngroup-by=sex,world,year\n"
+	                        "rho=0.5\nnonce=7\n", sk_b, "2026-01-01", rng, &b, &d), 0);
+	assert_int_equal(b.source, QRY_CACHED);
+	assert_int_equal(b.charged, 0);
+	assert_int_equal(b.left, LEDGER_UNITS_PER_RHO);
+	assert_string_equal(b.body, a.body);
+	assert_string_equal(b.qid, a.qid);
+	assert_int_equal(b.answer_id, a.answer_id);
+	/* a margin: by sex only, derived = sums over years, free; the margin of a
+	 * sum of 2 cells is the normal one, ceil(1.645 sqrt(2 sigma^2)) = 1 */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=sex\nrho=1\n", sk_b,
+	                     "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_DERIVED);
+	assert_int_equal(c.from_id, a.answer_id);
+	assert_int_equal(c.charged, 0);
+	assert_int_equal(c.left, LEDGER_UNITS_PER_RHO);
+	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n001,O,0,1,2\n001,U,1,1,2\n");
+	qry_answer_free(&c);
+	/* asked again: now stored itself, identical */
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=sex\nrho=1\n", sk_a,
+	                     "2026-01-01", rng, &c, &d), 0);
+	assert_true(c.source == QRY_CACHED);
+	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n001,O,0,1,2\n001,U,1,1,2\n");
+	qry_answer_free(&c);
+	/* the same margin asked more accurately than 2 summed cells of rho 10^5
+	 * allow (rho / 2 = 50000 < 60000): fresh, and charged */
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=sex\nrho=60000\n", sk_a,
+	                     "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_FRESH);
+	assert_int_equal(c.charged, 60000 * LEDGER_UNITS_PER_RHO);
+	assert_string_equal(c.body, "001,F,2,0,1\n001,M,1,0,1\n001,O,0,0,1\n001,U,1,0,1\n");
+	qry_answer_free(&c);
+	/* a selection: girls and women only, by year, from the year x sex table */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nfilter=sex:F\nrho=1\n",
+	                     sk_b, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_DERIVED);
+	assert_int_equal(c.from_id, a.answer_id);
+	assert_string_equal(c.body, "001,2023,1,0,1\n001,2024,1,0,1\n");
+	qry_answer_free(&c);
+	/* sex:F,M kept by sex, from the same table */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=sex\nfilter=sex:M,sex:F\n"
+	                        "rho=1\n", sk_b, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_DERIVED);
+	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n");
+	qry_answer_free(&c);
+	/* a geography filter is not a selection of a world table: fresh */
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nfilter=country:AUT\n"
+	                        "rho=0.5\n", sk_b, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_FRESH);
+	assert_int_equal(c.left, LEDGER_UNITS_PER_RHO / 2);
+	qry_answer_free(&c);
+	/* citizenship classes and a filter, fresh (different filters) */
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=country,citizenship\n"
+	                        "filter=year:2024\nrho=100000\n", sk_a, "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_FRESH);
+	/* 2024: K3 (NGA, other region) and the keyless unknown; K1 counted in 2023 */
+	assert_string_equal(c.body, "AUT,domestic,0,0,1\nAUT,samesub,0,0,1\nAUT,othersub,0,0,1\n"
+	                            "AUT,otherreg,1,0,1\nAUT,U,1,0,1\n");
+	qry_answer_free(&c);
+	/* CSV: NOT PRIVATE stamp, header, k dropped */
+	char *buf = NULL;
+	size_t bl = 0;
+	FILE *fp = open_memstream(&buf, &bl);
+	assert_int_equal(qry_write_csv(&a, fp, &d), 0);
+	fclose(fp);
+	assert_non_null(strstr(buf, "# NOT PRIVATE"));
+	assert_non_null(strstr(buf, "\nworld,year,sex,value,moe90\n001,2023,F,1,0\n"));
+	free(buf);
+	/* audit: answer, cached, derived */
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 4);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.cached'"), 2);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived'"), 3);
+	qry_answer_free(&a);
+	qry_answer_free(&b);
+	dprng_free(rng);
+	wh_close(w);
+	diag_free(&d);
+}
+
+static void test_refusals_change_nothing(void **state)
+{
+	(void)state;
+	wh *w = make_wh("w2");
+	diag d = DIAG_INIT;
+	sqlite3 *db = wh_db(w);
+	assert_int_equal(rsr_grant(db, "test", "alice", pk_a, LEDGER_UNITS_PER_RHO / 2, "2030-06-30",
+	                           &d), 0);
+	assert_int_equal(rsr_grant(db, "test", "bob", pk_b, LEDGER_UNITS_PER_RHO, "2099-12-31", &d), 0);
+	assert_int_equal(rsr_revoke(db, "test", "bob", &d), 0);
+	dprng *rng;
+	assert_int_equal(dprng_new(&rng, &d), 0);
+	qry_answer a;
+	/* one paid answer, so the refusals below start from a non-trivial state */
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=sex\nrho=0.3\n", sk_a,
+	                     "2026-01-01", rng, &a, &d), 0);
+	assert_int_equal(a.seeded, 0);
+	qry_answer_free(&a);
+	int64_t spends = count_rows(w, "SELECT count(*) FROM ledger_spend");
+	int64_t answers = count_rows(w, "SELECT count(*) FROM qry_answer");
+	int64_t spent = count_rows(w, "SELECT total(rho) FROM ledger_spend");
+	struct { const char *text; const unsigned char *sk; const char *now; const char *msg; } c[] = {
+		{"researcher=alice\nindicator=VIC\ngroup-by=age\nrho=0.1\n", sk_b, "2026-01-01",
+		 "bad signature"},
+		{"researcher=alice\nindicator=VIC\ngroup-by=age\nrho=0.1\n", sk_a, "2030-07-01",
+		 "expired on 2030-06-30"},
+		{"researcher=bob\nindicator=VIC\ngroup-by=age\nrho=0.1\n", sk_b, "2026-01-01",
+		 "revoked"},
+		{"researcher=carol\nindicator=VIC\ngroup-by=age\nrho=0.1\n", sk_b, "2026-01-01",
+		 "no researcher account 'carol'"},
+		{"researcher=alice\nindicator=VIC\ngroup-by=age\nrho=0.200000001\n", sk_a, "2026-01-01",
+		 "but only 0.2 rho is left"},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		diag_reset(&d);
+		assert_int_equal(ask(w, c[i].text, c[i].sk, c[i].now, rng, &a, &d), -1);
+		assert_int_equal(d.code, EX_NOPERM);
+		if (!strstr(d.msg, c[i].msg))
+			fail_msg("case %zu: '%s' lacks '%s'", i, d.msg, c[i].msg);
+		assert_null(a.body);
+		assert_int_equal(count_rows(w, "SELECT count(*) FROM ledger_spend"), spends);
+		assert_int_equal(count_rows(w, "SELECT total(rho) FROM ledger_spend"), spent);
+		assert_int_equal(count_rows(w, "SELECT count(*) FROM qry_answer"), answers);
+	}
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.refused'"), 5);
+	/* exactly what is left may be spent (the last day of validity too) */
+	diag_reset(&d);
+	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=age\nrho=0.2\n", sk_a,
+	                     "2030-06-30", rng, &a, &d), 0);
+	assert_int_equal(a.left, 0);
+	qry_answer_free(&a);
+	audit_report rep;
+	assert_int_equal(audit_verify(db, 0, NULL, &rep, &d), 0);
+	assert_int_equal(rep.problem, AUDIT_OK);
+	dprng_free(rng);
+	wh_close(w);
+	diag_free(&d);
+}
+
+static void test_accounts(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/acct.db", dir);
+	wh *w;
+	diag d = DIAG_INIT;
+	assert_int_equal(wh_open(path, WH_CREATE, &w, &d), 0);
+	sqlite3 *db = wh_db(w);
+	int64_t half = LEDGER_UNITS_PER_RHO / 2;
+	assert_int_equal(rsr_grant(db, "agg", "alice", pk_a, half, "2027-06-30", &d), 0);
+	rsr_account a;
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_int_equal(a.total, half);
+	assert_int_equal(a.spent, 0);
+	assert_string_equal(a.expires, "2027-06-30");
+	assert_string_equal(a.revoked_at, "");
+	assert_memory_equal(a.public_key, pk_a, 32);
+	/* known id, reused key, bad id, bad date: refused, nothing added */
+	assert_int_equal(rsr_grant(db, "agg", "alice", pk_b, half, "2027-06-30", &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(rsr_grant(db, "agg", "other", pk_a, half, "2027-06-30", &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(rsr_grant(db, "agg", "Bad Id", pk_b, half, "2027-06-30", &d), -1);
+	assert_int_equal(d.code, EX_USAGE);
+	diag_reset(&d);
+	assert_int_equal(rsr_grant(db, "agg", "bob", pk_b, half, "2027-02-30", &d), -1);
+	assert_int_equal(d.code, EX_USAGE);
+	diag_reset(&d);
+	int64_t t, s;
+	assert_int_equal(ledger_get(db, "researcher:other", &t, &s, &d), -1);  /* no budget made */
+	diag_reset(&d);
+	/* active through the expiry day */
+	assert_int_equal(rsr_check_active(&a, "2027-06-30T23:59:59Z", &d), 0);
+	assert_int_equal(rsr_check_active(&a, "2027-07-01T00:00:00Z", &d), -1);
+	assert_int_equal(d.code, EX_NOPERM);
+	diag_reset(&d);
+	/* raise, move the expiry; lowering below the spent is the ledger's refusal */
+	assert_int_equal(rsr_raise(db, "agg", "alice", 2 * half, "2028-01-31", &d), 0);
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_int_equal(a.total, 2 * half);
+	assert_string_equal(a.expires, "2028-01-31");
+	assert_int_equal(ledger_charge(db, "agg", "researcher:alice", "x", half, NULL, NULL, &d), 0);
+	assert_int_equal(rsr_raise(db, "agg", "alice", half - 1, NULL, &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	/* revoke once */
+	assert_int_equal(rsr_revoke(db, "agg", "alice", &d), 0);
+	assert_int_equal(rsr_revoke(db, "agg", "alice", &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_true(a.revoked_at[0] != 0);
+	assert_int_equal(rsr_check_active(&a, "2026-01-01", &d), -1);
+	assert_non_null(strstr(d.msg, "revoked"));
+	diag_reset(&d);
+	assert_int_equal(rsr_get(db, "nobody", &a, &d), -1);
+	assert_int_equal(d.code, EX_NOPERM);
+	diag_reset(&d);
+	rsr_account *list;
+	size_t n;
+	assert_int_equal(rsr_list(db, &list, &n, &d), 0);
+	assert_int_equal(n, 1);
+	free(list);
+	/* every change audited */
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.grant'"), 1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.raise'"), 1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.revoke'"), 1);
+	wh_close(w);
+	diag_free(&d);
+}
+
+static void test_rho_for_moe(void **state)
+{
+	(void)state;
+	diag d = DIAG_INIT;
+	int64_t moes[] = {1, 5, 10, 100};
+	for (size_t i = 0; i < 4; i++) {
+		int64_t rho, m;
+		uint64_t num, den;
+		assert_int_equal(qry_rho_for_moe(moes[i], &rho, &d), 0);
+		qry_sigma2(rho, &num, &den);
+		assert_int_equal(dp_gauss_moe(num, den, 0.90, &m, &d), 0);
+		assert_true(m <= moes[i]);
+		qry_sigma2(rho - 1, &num, &den);
+		assert_int_equal(dp_gauss_moe(num, den, 0.90, &m, &d), 0);
+		assert_true(m > moes[i]);      /* the cheapest such rho */
+	}
+	/* sigma^2 = 1/(2 rho): rho 0.5 -> 1, rho 1/8 -> 4 */
+	uint64_t num, den;
+	qry_sigma2(LEDGER_UNITS_PER_RHO / 2, &num, &den);
+	assert_int_equal(num, 1);
+	assert_int_equal(den, 1);
+	qry_sigma2(LEDGER_UNITS_PER_RHO / 8, &num, &den);
+	assert_int_equal(num, 4);
+	assert_int_equal(den, 1);
+	diag_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answers_cache_derived),
+		cmocka_unit_test(test_refusals_change_nothing),
+		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_rho_for_moe),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
