@@ -394,7 +394,11 @@ int req_sign(const char *text, size_t len, const unsigned char sk[64], char **ou
 {
 	if (!len || text[len - 1] != '\n')
 		return diag_fail(d, EX_DATAERR, "a request to sign must end with a newline");
-	if ((len >= 10 && !memcmp(text, "signature=", 10)) || strstr(text, "\nsignature="))
+	/* text is len bytes, not a C string: never strstr */
+	int already = len >= 10 && !memcmp(text, "signature=", 10);
+	for (size_t i = 0; !already && i + 11 <= len; i++)
+		already = text[i] == '\n' && !memcmp(text + i + 1, "signature=", 10);
+	if (already)
 		return diag_fail(d, EX_DATAERR, "the request is already signed");
 	unsigned char *m = NULL, sig[64];
 	size_t ml = 0;
