@@ -168,12 +168,45 @@ static void test_sign_verify(void **state)
 	diag_free(&d);
 }
 
+/* Regression (found by fuzz_request): req_sign read past a request that
+ * is not NUL-terminated.  The text sits at the very end of its own
+ * allocation here, so the ASan build catches any read beyond len. */
+static void test_sign_unterminated(void **state)
+{
+	(void)state;
+	static const char req[] = "researcher=amira\nindicator=victims\ngroup-by=sex\nrho=0.1\n";
+	size_t len = sizeof req - 1;
+	char *text = malloc(len);
+	assert_non_null(text);
+	memcpy(text, req, len);
+	unsigned char pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	char *s = NULL;
+	size_t n = 0;
+	diag d = DIAG_INIT;
+	assert_int_equal(req_sign(text, len, sk, &s, &n, &d), 0);
+	assert_int_equal(n, len + 10 + 128 + 1);
+	assert_memory_equal(s, req, len);
+	/* a signature line not at the start is found without a terminator too */
+	char *twice = malloc(n);
+	assert_non_null(twice);
+	memcpy(twice, s, n);
+	char *s2 = NULL;
+	size_t n2 = 0;
+	assert_int_equal(req_sign(twice, n, sk, &s2, &n2, &d), -1);
+	free(twice);
+	free(s);
+	free(text);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_canonical_question),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_sign_unterminated),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
