@@ -678,7 +678,7 @@ static int selects(const stored *s, const req_request *r, selection *sel)
 		if (n_s == n_r && in == n_r)
 			continue;                 /* the same codes */
 		int a = fdim_axis[f];
-		if (a < 0 || !((s->dims >> (a - 1)) & 1) || n_r == 0 || (n_s && in != n_r))
+		if (a < 1 || !((s->dims >> (a - 1)) & 1) || n_r == 0 || (n_s && in != n_r))
 			return 0;
 		for (size_t j = 0; j < r->n_filters; j++)
 			if (r->filters[j].dim == f)

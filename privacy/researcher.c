@@ -336,7 +336,7 @@ int rsr_get(sqlite3 *db, const char *id, rsr_account *out, diag *d)
 	size_t n;
 	if (read_rows(db, id, &a, &n, d) != 0)
 		return -1;
-	if (!n) {
+	if (!n || !a) {
 		free(a);
 		return diag_fail(d, EX_NOPERM, "no researcher account '%s'", id);
 	}
