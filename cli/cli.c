@@ -69,30 +69,38 @@ int cli_is_tty(void)
 	return isatty(STDERR_FILENO);
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_init(cli_progress_state *s, const char *label)
+{
+	s->shown = 0;
+	progress_init(&s->p, label, 0, mono_now());
+}
+
 void cli_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	cli_progress_state *ps = ctx;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!ps->started) {
-		ps->start = now;
-		ps->started = 1;
+	cli_progress_state *s = ctx;
+	char line[128];
+	if (total)
+		s->p.total = total;
+	if (progress_update(&s->p, done, mono_now(), line, sizeof line)) {
+		fprintf(stderr, "\r%s\033[K", line);
+		s->shown = 1;
 	}
-	double el = (double)(now.tv_sec - ps->start.tv_sec) +
-	            (double)(now.tv_nsec - ps->start.tv_nsec) / 1e9;
-	double rate = el > 0 ? (double)done / el : 0;
-	char bar[31];
-	int fill = total ? (int)(30.0 * (double)done / (double)total) : 0;
-	if (fill > 30)
-		fill = 30;
-	memset(bar, '#', (size_t)fill);
-	memset(bar + fill, '.', (size_t)(30 - fill));
-	bar[30] = '\0';
-	double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
-	fprintf(stderr, "\r[%s] %7.1f MB %6.1f MB/s %4.0fs left ", bar, (double)done / 1e6,
-	        rate / 1e6, left);
-	if (total && done >= total)
-		fputc('\n', stderr);
+}
+
+void cli_progress_end(cli_progress_state *s, int ok, uint64_t total)
+{
+	if (!s->shown)
+		return;
+	if (ok)
+		cli_progress(s, total, total);
+	fputc('\n', stderr);
 }
 
 const char *cli_warehouse_path(const char *opt)

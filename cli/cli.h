@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "core/codelist.h"
+#include "core/progress.h"
 #include "core/diag.h"
 #include "aggregator/warehouse.h"
 
@@ -28,13 +29,17 @@ int cli_load_codelists(const char *dir, codelists *cl, const char *cmd);
 int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out);
 /* 1 if stderr is a terminal (progress bars only then). */
 int cli_is_tty(void);
-/* Progress callback for library code: a bar with bytes, rate and time
- * left on stderr; ctx is a zeroed cli_progress_state. */
+/* The progress line on stderr for library callbacks (ingest_opts.progress
+ * and the like): formatted by core/progress, at most ten times a second.
+ * The caller decides whether to show it at all (a terminal, not --quiet).
+ * cli_progress_end closes the line (with the final figures when ok). */
 typedef struct cli_progress_state {
-	struct timespec start;
-	int started;
+	progress p;
+	int shown;
 } cli_progress_state;
+void cli_progress_init(cli_progress_state *s, const char *label);
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress_state *s, int ok, uint64_t total);
 
 /* The warehouse path: the option if given, else $TIPSTAT_WAREHOUSE, else
  * "warehouse.db" in the current directory. */

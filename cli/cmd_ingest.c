@@ -41,34 +41,6 @@ static const char usage_text[] =
 "exit codes: 0 ok, 64 usage, 65 bad data, 66 no input, 73/74 cannot write,\n"
 "            77 key file refused, 78 bad mapping file\n";
 
-/* The progress line on stderr: formatted by core/progress, at most ten
- * times a second, only when stderr is a terminal and not --quiet.  The
- * rate counts from the start of the command (ingest first hashes the
- * input, then parses it; the callback reports the parse). */
-typedef struct ingest_bar {
-	progress p;
-	int shown;
-} ingest_bar;
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void bar_update(void *ctx, uint64_t done, uint64_t total)
-{
-	ingest_bar *b = ctx;
-	char line[128];
-	if (total)
-		b->p.total = total;
-	if (progress_update(&b->p, done, mono_now(), line, sizeof line)) {
-		fprintf(stderr, "\r%s\033[K", line);
-		b->shown = 1;
-	}
-}
-
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -138,23 +110,21 @@ int cmd_ingest(int argc, char **argv)
 		goto fail;
 	if (key_file && keys_load_pseudonym(key_file, &pkey, &d) != 0)
 		goto fail;
-	ingest_bar bar = {.shown = 0};
-	progress_init(&bar.p, "ingest", 0, mono_now());
+	/* the rate counts from the start of the command (ingest first hashes
+	 * the input, then parses it; the callback reports the parse) */
+	cli_progress_state bar;
+	cli_progress_init(&bar, "ingest");
 	ingest_opts o = {.input = argv[optind], .output = out, .rejects = rejects, .m = &m,
 	                 .cl = &cl, .pkey = pkey, .period_override = per, .strict = strict,
 	                 .allow_empty = allow_empty, .only_country = only_idx,
 	                 .sort_mem = sort_mb << 20};
 	if (!quiet && cli_is_tty()) {
-		o.progress = bar_update;
+		o.progress = cli_progress;
 		o.progress_ctx = &bar;
 	}
 	ingest_stats st;
 	int ok = ingest_run(&o, &st, &d) == 0;
-	if (bar.shown) { /* the closing line (whole run), or end the partial one */
-		if (ok)
-			bar_update(&bar, st.input_bytes, st.input_bytes);
-		fputc('\n', stderr);
-	}
+	cli_progress_end(&bar, ok, st.input_bytes);
 	if (!ok)
 		goto fail;
 	rc = cli_report(&d, "ingest");
