@@ -281,7 +281,8 @@ static size_t src_read(csvr *r, unsigned char *buf, size_t n, diag *d)
 			size_t k = r->mem_len - r->mem_pos;
 			if (k > n - got)
 				k = n - got;
-			memcpy(buf + got, r->mem + r->mem_pos, k);
+			if (k) /* mem may be NULL for an empty input */
+				memcpy(buf + got, r->mem + r->mem_pos, k);
 			r->mem_pos += k;
 			got += k;
 		}
