@@ -82,6 +82,13 @@ void cli_progress_init(cli_progress_state *s, const char *label)
 	progress_init(&s->p, label, 0, mono_now());
 }
 
+void cli_progress_init_items(cli_progress_state *s, const char *label, const char *unit,
+                             uint64_t total)
+{
+	s->shown = 0;
+	progress_init_items(&s->p, label, unit, total, mono_now());
+}
+
 void cli_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	cli_progress_state *s = ctx;

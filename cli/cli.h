@@ -38,6 +38,9 @@ typedef struct cli_progress_state {
 	int shown;
 } cli_progress_state;
 void cli_progress_init(cli_progress_state *s, const char *label);
+/* The same over counted items (e.g. "tables"). */
+void cli_progress_init_items(cli_progress_state *s, const char *label, const char *unit,
+                             uint64_t total);
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_end(cli_progress_state *s, int ok, uint64_t total);
 

@@ -44,6 +44,7 @@ PROTECT_METHODS_HELP
 PROTECT_OPTIONS_HELP
 "      --as-of SEQ       use the warehouse as it was after audit entry SEQ\n"
 "      --codelists DIR   codelists directory\n"
+"  -q, --quiet           no progress line (it shows only on a terminal)\n"
 "  -h, --help            this help\n"
 "\n"
 "exit codes: 0 ok, 64 usage, 65 bad data, 66 no warehouse, 73 output exists,\n"
@@ -129,15 +130,16 @@ int cmd_protect(int argc, char **argv)
 		{"max-suppress", required_argument, 0, 'S'}, {"indicator", required_argument, 0, 'I'},
 		{"as-of", required_argument, 0, 'A'}, {"codelists", required_argument, 0, 'C'},
 		PROTECT_LONG_OPTIONS
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	protect_opts po;
 	protect_opts_default(&po);
 	const char *whp = NULL, *cl_dir = NULL;
 	size_t v;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:n:o:w:k:l:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:n:o:w:k:l:hq", lo, NULL)) != -1) {
 		switch (c) {
+		case 'q': po.quiet = 1; break;
 		case 'm': po.method = optarg; break;
 		case 'n': po.name = optarg; break;
 		case 'o': po.dest = optarg; break;

@@ -12,6 +12,7 @@
 
 typedef struct protect_opts {
 	const char *method, *name, *indicator;
+	int quiet;                    /* no progress line */
 	const char *out;              /* where the files are written: a private
 	                                 temporary directory next to `dest` */
 	const char *dest;             /* the -o directory the user named */

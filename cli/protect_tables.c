@@ -181,6 +181,12 @@ static int protect_suppression(const protect_opts *po, wh *w, const codelists *c
 	p.threads = (unsigned)po->threads;
 	p.secondary.cleanup_ms = (unsigned)(po->cleanup_s * 1000);
 	p.secondary.no_cleanup = po->cleanup_s == 0;
+	cli_progress_state bar;
+	cli_progress_init_items(&bar, "protect", "tables", 0);
+	if (!po->quiet && cli_is_tty()) {
+		p.progress = cli_progress;
+		p.progress_ctx = &bar;
+	}
 	if (parse_supp_method(po->supp_method, &p.secondary.method) != 0)
 		return diag_fail(d, EX_USAGE, "--supp-method '%s': use auto, glpk or heuristic",
 		                 po->supp_method);
@@ -191,8 +197,11 @@ static int protect_suppression(const protect_opts *po, wh *w, const codelists *c
 	rel_init(&t);
 	uint8_t *st = NULL;
 	int rc = -1;
-	if (whcube_build(w, cl, po->as_of, 0, &cb, &info, d) != 0 ||
-	    cubesupp_protect(cb, &p, &res, d) != 0)
+	if (whcube_build(w, cl, po->as_of, 0, &cb, &info, d) != 0)
+		goto done;
+	int ok = cubesupp_protect(cb, &p, &res, d) == 0;
+	cli_progress_end(&bar, ok, res.report.n_tables);
+	if (!ok)
 		goto done;
 	/* cubesupp's statuses as release statuses; NA = not published */
 	st = malloc(res.n ? res.n : 1);

@@ -14,6 +14,13 @@ void progress_init(progress *p, const char *label, uint64_t total, double now)
 	p->min_interval = 0.1;
 }
 
+void progress_init_items(progress *p, const char *label, const char *unit, uint64_t total,
+                         double now)
+{
+	progress_init(p, label, total, now);
+	snprintf(p->unit, sizeof p->unit, "%s", unit && *unit ? unit : "items");
+}
+
 /* M:SS, or H:MM:SS from an hour; seconds rounded up so "0:00 left" only
  * shows when nothing is left. */
 static void fmt_time(double s, char *buf, size_t size)
@@ -31,10 +38,15 @@ size_t progress_format(const progress *p, uint64_t done, double now, char *buf, 
 {
 	double el = now - p->start;
 	double rate = el > 0 ? (double)done / el : 0;
-	char rate_s[32], tail[48] = "";
-	if (rate > 0)
+	char rate_s[48], tail[48] = "";
+	int items = p->unit[0] != 0;
+	if (items && rate > 0)
+		snprintf(rate_s, sizeof rate_s, "%.2f %s/s", rate, p->unit);
+	else if (items)
+		snprintf(rate_s, sizeof rate_s, "-- %s/s", p->unit);
+	else if (rate > 0)
 		snprintf(rate_s, sizeof rate_s, "%.1f MB/s", rate / 1e6);
-	else
+	else if (!items)
 		snprintf(rate_s, sizeof rate_s, "-- MB/s");
 	if (p->total) {
 		char t[24];
@@ -49,7 +61,13 @@ size_t progress_format(const progress *p, uint64_t done, double now, char *buf, 
 		}
 	}
 	int n;
-	if (p->total)
+	if (items && p->total)
+		n = snprintf(buf, size, "%s  %llu / %llu %s  %s%s", p->label, (unsigned long long)done,
+		             (unsigned long long)p->total, p->unit, rate_s, tail);
+	else if (items)
+		n = snprintf(buf, size, "%s  %llu %s  %s", p->label, (unsigned long long)done, p->unit,
+		             rate_s);
+	else if (p->total)
 		n = snprintf(buf, size, "%s  %.1f MB / %.1f MB  %s%s", p->label, (double)done / 1e6,
 		             (double)p->total / 1e6, rate_s, tail);
 	else

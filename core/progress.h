@@ -36,10 +36,15 @@ typedef struct progress {
 	double min_interval;    /* seconds between lines (default 0.1) */
 	int shown;              /* lines handed out so far */
 	int finished;           /* the line reaching total was handed out */
+	char unit[12];          /* "" = bytes (MB); else counted items, e.g. "tables" */
 } progress;
 
 /* Start a progress for label over total bytes at clock now. */
 void progress_init(progress *p, const char *label, uint64_t total, double now);
+
+/* The same over counted items ("12 / 24 tables  0.10 tables/s  2:00 left"). */
+void progress_init_items(progress *p, const char *label, const char *unit, uint64_t total,
+                         double now);
 
 /* Format the line for done bytes at clock now into buf (always
  * NUL-terminated when size > 0); returns its length as snprintf would. */

@@ -408,6 +408,7 @@ typedef struct work {
 	job jobs[MAX_JOBS];
 	size_t n_jobs;
 	size_t next;             /* next job to take, under mu */
+	size_t done;             /* jobs finished, under mu */
 	int stop;                /* a job failed: take no more */
 	pthread_mutex_t mu;
 } work;
@@ -435,6 +436,17 @@ static void run_job(work *wk, job *jb)
 	free(idx);
 }
 
+static void job_done(work *wk, const job *jb)
+{
+	pthread_mutex_lock(&wk->mu);
+	if (jb->failed)
+		wk->stop = 1;
+	wk->done++;
+	if (wk->p->progress && !wk->stop)
+		wk->p->progress(wk->p->progress_ctx, wk->done, wk->n_jobs);
+	pthread_mutex_unlock(&wk->mu);
+}
+
 static void *worker(void *arg)
 {
 	work *wk = arg;
@@ -445,11 +457,7 @@ static void *worker(void *arg)
 		if (j >= wk->n_jobs)
 			break;
 		run_job(wk, &wk->jobs[j]);
-		if (wk->jobs[j].failed) {
-			pthread_mutex_lock(&wk->mu);
-			wk->stop = 1;
-			pthread_mutex_unlock(&wk->mu);
-		}
+		job_done(wk, &wk->jobs[j]);
 	}
 	glp_free_env(); /* GLPK keeps an environment per thread */
 	return NULL;
@@ -481,11 +489,7 @@ static int run_jobs(work *wk, diag *d)
 		if (j >= wk->n_jobs)
 			break;
 		run_job(wk, &wk->jobs[j]);
-		if (wk->jobs[j].failed) {
-			pthread_mutex_lock(&wk->mu);
-			wk->stop = 1;
-			pthread_mutex_unlock(&wk->mu);
-		}
+		job_done(wk, &wk->jobs[j]);
 	}
 	for (unsigned k = 0; k < started; k++)
 		pthread_join(th[k], NULL);

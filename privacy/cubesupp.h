@@ -66,6 +66,10 @@ typedef struct cubesupp_params {
 	int quarters;            /* 1: publish quarters too; default 0 (years
 	                            only: quarter cells become not available) */
 	unsigned threads;        /* tables protected at once; default 2 */
+	/* Called after each table with (tables done, tables in all), one call
+	 * at a time (under a lock) from whichever thread finished; NULL = none. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
 } cubesupp_params;
 
 void cubesupp_params_default(cubesupp_params *p);

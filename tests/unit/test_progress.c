@@ -32,6 +32,26 @@ static void test_format_known(void **state)
 	assert_string_equal(buf, "ingest  456.0 MB / 967.0 MB  85.2 MB/s  0:06 left");
 }
 
+/* Counted items (protect's tables): 6 of 24 tables after 60 s is 0.10
+ * tables/s, 18 left take 180 s. */
+static void test_format_items(void **state)
+{
+	(void)state;
+	progress p;
+	char buf[128];
+	progress_init_items(&p, "protect", "tables", 24, 10.0);
+	progress_format(&p, 6, 70.0, buf, sizeof buf);
+	assert_string_equal(buf, "protect  6 / 24 tables  0.10 tables/s  3:00 left");
+	progress_format(&p, 0, 10.0, buf, sizeof buf);
+	assert_string_equal(buf, "protect  0 / 24 tables  -- tables/s  -:-- left");
+	progress_format(&p, 24, 250.0, buf, sizeof buf);
+	assert_string_equal(buf, "protect  24 / 24 tables  0.10 tables/s  done in 4:00");
+	/* no unit given: "items"; no total: no time left */
+	progress_init_items(&p, "x", NULL, 0, 0.0);
+	progress_format(&p, 3, 2.0, buf, sizeof buf);
+	assert_string_equal(buf, "x  3 items  1.50 items/s");
+}
+
 static void test_format_edges(void **state)
 {
 	(void)state;
@@ -104,6 +124,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_known),
+		cmocka_unit_test(test_format_items),
 		cmocka_unit_test(test_format_edges),
 		cmocka_unit_test(test_rate_limit),
 	};
