@@ -392,8 +392,6 @@ static int protect_table(const cubesupp_params *p, sdct_table *t, const size_t *
 	return 0;
 }
 
-#define MAX_JOBS 4096
-
 typedef struct job {
 	int ind, year;
 	int failed;
@@ -405,7 +403,7 @@ typedef struct work {
 	const cube *c;
 	const cubesupp_params *p;
 	cubesupp_result *out;
-	job jobs[MAX_JOBS];
+	job *jobs;               /* one per (indicator, year) table, calloc'd */
 	size_t n_jobs;
 	size_t next;             /* next job to take, under mu */
 	size_t done;             /* jobs finished, under mu */
@@ -465,8 +463,6 @@ static void *worker(void *arg)
 
 static int run_jobs(work *wk, diag *d)
 {
-	if (wk->n_jobs >= MAX_JOBS)
-		return diag_fail(d, EX_SOFTWARE, "cubesupp: more than %d tables", MAX_JOBS - 1);
 	unsigned nt = wk->p->threads ? wk->p->threads : 1;
 	if (nt > 64)
 		nt = 64;
@@ -570,16 +566,23 @@ int cubesupp_protect(const cube *c, const cubesupp_params *p, cubesupp_result *o
 	wk.c = c;
 	wk.p = p;
 	wk.out = out;
+	size_t years = 0;
+	for (size_t pp = 0; pp < cube_n_periods(c); pp++)
+		years += period_quarter(cube_period_at(c, pp)) == 0;
+	wk.jobs = calloc(years * cube_n_indicators(c) + 1, sizeof *wk.jobs);
+	if (!wk.jobs) {
+		cubesupp_result_free(out);
+		return diag_fail(d, EX_OSERR, "cubesupp: out of memory");
+	}
 	for (size_t pp = 0; pp < cube_n_periods(c); pp++) {
 		int per = cube_period_at(c, pp);
 		if (period_quarter(per) == 0)
-			for (size_t ind = 0; ind < cube_n_indicators(c); ind++)
-				if (wk.n_jobs < MAX_JOBS) {
-					wk.jobs[wk.n_jobs].ind = (int)ind;
-					wk.jobs[wk.n_jobs].year = period_year(per);
-					diag_init(&wk.jobs[wk.n_jobs].d, 4);
-					wk.n_jobs++;
-				}
+			for (size_t ind = 0; ind < cube_n_indicators(c); ind++) {
+				wk.jobs[wk.n_jobs].ind = (int)ind;
+				wk.jobs[wk.n_jobs].year = period_year(per);
+				diag_init(&wk.jobs[wk.n_jobs].d, 4);
+				wk.n_jobs++;
+			}
 	}
 	int rc = run_jobs(&wk, d);
 	for (size_t j = 0; j < wk.n_jobs; j++) {
@@ -594,6 +597,7 @@ int cubesupp_protect(const cube *c, const cubesupp_params *p, cubesupp_result *o
 			merge_report(rep, &jb->rep);
 		diag_free(&jb->d);
 	}
+	free(wk.jobs);
 	if (rc) {
 		cubesupp_result_free(out);
 		return -1;
