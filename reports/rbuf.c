@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include "core/atomic.h"
 
 void rep_buf_free(rep_buf *b)
@@ -149,4 +151,23 @@ int rep_buf_write(const rep_buf *b, const char *path, diag *d)
 		return diag_fail(d, EX_IOERR, "%s: write failed", path);
 	}
 	return atomic_commit(&af, d);
+}
+
+int rep_buf_write_dir(const char *dir, const char *const *names, const rep_buf *b, size_t n,
+                      diag *d)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir,
+		                 strerror(errno));
+	size_t len = strlen(dir) + 32;
+	char *path = malloc(len);
+	if (!path)
+		return diag_fail(d, EX_OSERR, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		snprintf(path, len, "%s/%s", dir, names[i]);
+		rc = rep_buf_write(&b[i], path, d);
+	}
+	free(path);
+	return rc;
 }

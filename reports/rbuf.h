@@ -40,5 +40,9 @@ void rep_buf_double(rep_buf *b, double v);
 int rep_buf_ok(const rep_buf *b, diag *d);
 /* Write the buffer to path atomically (core/atomic.h), mode 0644. */
 int rep_buf_write(const rep_buf *b, const char *path, diag *d);
+/* Create dir if missing and write b[i] to dir/names[i] for i < n, each
+ * atomically; stops at the first failure (EX_CANTCREAT / EX_IOERR). */
+int rep_buf_write_dir(const char *dir, const char *const *names, const rep_buf *b, size_t n,
+                      diag *d);
 
 #endif

@@ -23,22 +23,7 @@ int rep_write_all(const rel_table *rel, const codelists *cl, const pop_table *po
 	if (rep_tidy_render(rel, cl, pop, &b[0], d) != 0 || rep_sdmx_render(rel, &b[1], d) != 0 ||
 	    rep_sdmx_render_dsd(&b[2], d) != 0 || rep_html_render(rel, cl, &b[3], d) != 0)
 		goto out;
-	if (mkdir(outdir, 0755) != 0 && errno != EEXIST) {
-		diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", outdir, strerror(errno));
-		goto out;
-	}
-	size_t n = strlen(outdir) + 32;
-	char *path = malloc(n);
-	if (!path) {
-		diag_fail(d, EX_OSERR, "out of memory");
-		goto out;
-	}
-	rc = 0;
-	for (int i = 0; i < NF && rc == 0; i++) {
-		snprintf(path, n, "%s/%s", outdir, names[i]);
-		rc = rep_buf_write(&b[i], path, d);
-	}
-	free(path);
+	rc = rep_buf_write_dir(outdir, names, b, NF, d);
 out:
 	for (int i = 0; i < NF; i++)
 		rep_buf_free(&b[i]);
