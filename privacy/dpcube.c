@@ -241,9 +241,12 @@ static void round_to_sum(const double *x, int n, int64_t z, int64_t *out)
 }
 
 /* Estimate one country block: values and variances (in units of sigma^2
- * times sig2) into val/var at the block's slots. */
+ * times sig2) into val/var at the block's slots.  lin, when not NULL,
+ * receives the linear WLS estimate before clamping and rounding (unbiased,
+ * with exactly the variance in var): the control variate of the margins'
+ * simulation. */
 static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_t *val,
-                           double *var, uint8_t *have)
+                           double *var, uint8_t *have, double *lin)
 {
 	double D = 1;
 	for (int j = 0; j < pl->np; j++)
@@ -262,6 +265,8 @@ static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_
 				num += S[j] / pl->p[j].size;
 		double th = num / D;
 		tint = th > 0 ? (int64_t)llround(th) : 0;
+		if (lin)
+			lin[CUBE_S_TOTAL] = th;
 		val[CUBE_S_TOTAL] = tint;
 		var[CUBE_S_TOTAL] = sig2 / D;
 		have[CUBE_S_TOTAL] = 1;
@@ -282,6 +287,11 @@ static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_
 			th /= D;
 			for (int k = 0; k < n; k++)
 				x[k] += (th - S[j]) / n;
+		}
+		if (lin)
+			for (int k = 0; k < n; k++)
+				lin[p->first + k] = x[k];
+		if (cons) {
 			project_simplex(x, n, (double)tint);
 			round_to_sum(x, n, tint, xi);
 		}
@@ -339,13 +349,206 @@ static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_
 	nd++;
 	for (int q = 0; q < nd; q++) {
 		int64_t sum = 0;
-		for (int k = 0; k < der[q].a; k++)
+		double lsum = 0;
+		for (int k = 0; k < der[q].a; k++) {
 			sum += val[der[q].cells[k]];
+			lsum += lin ? lin[der[q].cells[k]] : 0;
+		}
 		double a = der[q].a;
 		val[der[q].slot] = sum;
+		if (lin)
+			lin[der[q].slot] = lsum;
 		var[der[q].slot] = sig2 * (cons ? a * (1 - a / n) + a * a / (n * n * D) : a);
 		have[der[q].slot] = 1;
 	}
+}
+
+/* --- margins that account for the post-processing ---------------------------
+ *
+ * Clamping at 0 and projecting a partition onto {x >= 0, sum = total} bias
+ * the estimates: a cell near 0 is pushed up, and the mass it gains is taken
+ * from the other cells of its partition, so a large cell among many empty
+ * ones is pushed down by a good part of sigma.  A margin of 1.645 standard
+ * deviations of the linear estimate then covers large cells less than 90%
+ * of the time.  So each block's error is simulated: with the released
+ * estimate as the truth (it is consistent, so the linear WLS estimate is
+ * unbiased for it), DPCUBE_MC draws of normal noise of the block's sigma go
+ * through the same estimate_block.  The error of the released estimate is
+ * e_lin + delta, where e_lin (the linear estimate's error) has mean 0 and
+ * the known variance V, and delta is what clamping and rounding add; with
+ * e_lin as a control variate the bias is mean(delta) and the variance
+ * V + var(delta) + 2 cov(e_lin, delta), both with a small Monte Carlo error
+ * when the post-processing does little (delta is then the rounding only).
+ * The margin is the half-width m with P(|bias + sd Z| <= m) = 0.90.
+ *
+ * This simulation is post-processing of the released values, not privacy
+ * noise: it uses a fixed public generator seeded by the block's position,
+ * so the same measurements always give the same margins (a re-issue is
+ * identical) and it costs no budget. */
+#define DPCUBE_MC 256
+
+static uint64_t mc_next(uint64_t *st)
+{
+	uint64_t z = (*st += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* Two independent standard normals (Box-Muller). */
+static void mc_normal2(uint64_t *st, double *z0, double *z1)
+{
+	double u1 = ((double)(mc_next(st) >> 11) + 0.5) / 9007199254740992.0;
+	double u2 = (double)(mc_next(st) >> 11) / 9007199254740992.0;
+	double r = sqrt(-2 * log(u1));
+	*z0 = r * cos(2 * M_PI * u2);
+	*z1 = r * sin(2 * M_PI * u2);
+}
+
+/* The truth a simulation assumes: the released estimate, except that
+ * cells below thr are taken as 0 (their mass moved to the
+ * partition's largest cell, so every sum still holds): the worst case
+ * for the other cells, since the bias comes from clamping cells at 0. */
+static void plug_in(const plan *pl, const int64_t *val, double thr, int64_t *pin)
+{
+	memcpy(pin, val, CUBE_NSLOTS * sizeof *pin);
+	for (int j = 0; j < pl->np; j++) {
+		const part *p = &pl->p[j];
+		int big = -1;
+		int64_t moved = 0;
+		for (int k = 0; k < p->size; k++) {
+			if (!p->avail[k])
+				continue;
+			int s = p->first + k;
+			if (big < 0 || pin[s] > pin[p->first + big])
+				big = k;
+		}
+		for (int k = 0; k < p->size; k++) {
+			int s = p->first + k;
+			if (!p->avail[k] || k == big || (double)pin[s] >= thr)
+				continue;
+			moved += pin[s];
+			pin[s] = 0;
+		}
+		if (big >= 0 && p->constrained && pl->has_total)
+			pin[p->first + big] += moved;
+	}
+}
+
+/* Bias and variance of the block's released estimates (see above); var
+ * holds the linear estimate's variances on entry. */
+static void block_errors(const plan *pl, const int64_t *val, const uint8_t *have, double sig2,
+                         double thr, uint64_t seed, double *bias, double *var)
+{
+	int ms[1 + MAXP * MAXC], nm = 0;
+	if (pl->has_total)
+		ms[nm++] = CUBE_S_TOTAL;
+	for (int j = 0; j < pl->np; j++)
+		for (int k = 0; k < pl->p[j].size; k++)
+			if (pl->p[j].avail[k])
+				ms[nm++] = pl->p[j].first + k;
+	double sd = sqrt(sig2), sd_[CUBE_NSLOTS] = {0}, sdd[CUBE_NSLOTS] = {0};
+	int64_t pin[CUBE_NSLOTS];
+	plug_in(pl, val, thr * sd, pin);
+	double se[CUBE_NSLOTS] = {0}, see[CUBE_NSLOTS] = {0}, sed[CUBE_NSLOTS] = {0};
+	uint64_t st = seed;
+	for (int r = 0; r < DPCUBE_MC; r++) {
+		int64_t m[CUBE_NSLOTS], v2[CUBE_NSLOTS];
+		double vr2[CUBE_NSLOTS], lin[CUBE_NSLOTS];
+		uint8_t h2[CUBE_NSLOTS] = {0};
+		for (int q = 0; q < nm; q += 2) {
+			double z0, z1;
+			mc_normal2(&st, &z0, &z1);
+			m[ms[q]] = pin[ms[q]] + (int64_t)llround(sd * z0);
+			if (q + 1 < nm)
+				m[ms[q + 1]] = pin[ms[q + 1]] + (int64_t)llround(sd * z1);
+		}
+		estimate_block(pl, m, sig2, v2, vr2, h2, lin);
+		for (int s = 0; s < CUBE_NSLOTS; s++) {
+			if (!have[s])
+				continue;
+			double el = lin[s] - (double)pin[s], dl = (double)v2[s] - lin[s];
+			sd_[s] += dl;
+			sdd[s] += dl * dl;
+			se[s] += el;
+			see[s] += el * el;
+			sed[s] += el * dl;
+		}
+	}
+	for (int s = 0; s < CUBE_NSLOTS; s++) {
+		if (!have[s])
+			continue;
+		double R = DPCUBE_MC, md = sd_[s] / R, me = se[s] / R;
+		double vd = sdd[s] / R - md * md, cv = sed[s] / R - me * md;
+		bias[s] = md;
+		double v = var[s] + vd + 2 * cv;
+		var[s] = v > 0 ? v : 0;
+	}
+}
+
+static double std_normal_cdf(double x);
+
+/* The block's bias and variance (var: the linear variances on entry): of
+ * the three candidates -- no bias with the linear variance, the simulation
+ * at the released estimate, the simulation with the cells within 2 sd of 0
+ * taken as 0 -- the one with the widest 90% margin, cell by cell.  Either
+ * simulation alone under-covers somewhere (at the estimate: when many cells
+ * are near 0 and the noise is large, the bias is underestimated; with the
+ * near-zero cells zeroed: when real cells of 1-2 sd are zeroed), and the
+ * linear margin alone under-covers the large cells the projection pushes
+ * down; tests/unit/test_dpcube.c measures each at three noise levels. */
+static void block_margins(const plan *pl, const int64_t *val, const uint8_t *have,
+                          double sig2, uint64_t seed, double *bias, double *var)
+{
+	double bA[CUBE_NSLOTS] = {0}, vA[CUBE_NSLOTS], bB[CUBE_NSLOTS] = {0}, vB[CUBE_NSLOTS];
+	memcpy(vA, var, sizeof vA);
+	memcpy(vB, var, sizeof vB);
+	block_errors(pl, val, have, sig2, 0, seed, bA, vA);
+	block_errors(pl, val, have, sig2, 2, seed, bB, vB);
+	for (int s = 0; s < CUBE_NSLOTS; s++) {
+		if (!have[s])
+			continue;
+		double ml = DPCUBE_Z90 * sqrt(var[s]);
+		double ma = dpcube_margin90(bA[s], sqrt(vA[s]));
+		double mb = dpcube_margin90(bB[s], sqrt(vB[s]));
+		bias[s] = 0;
+		if (ma >= mb && ma >= ml) {
+			bias[s] = bA[s];
+			var[s] = vA[s];
+		} else if (mb >= ml) {
+			bias[s] = bB[s];
+			var[s] = vB[s];
+		}
+	}
+}
+
+/* The seed of a block's simulation: its first cell's index, mixed. */
+static uint64_t mc_seed(size_t base)
+{
+	uint64_t st = (uint64_t)base ^ 0x7469707374617431ULL; /* "tipstat1" */
+	return mc_next(&st);
+}
+
+static double std_normal_cdf(double x)
+{
+	return 0.5 * erfc(-x / M_SQRT2);
+}
+
+/* The half-width m with P(|b + sd Z| <= m) = 0.90, Z standard normal. */
+double dpcube_margin90(double b, double sd)
+{
+	if (!(sd > 1e-12))
+		return fabs(b);
+	double lo = 0, hi = fabs(b) + 4 * sd;
+	for (int it = 0; it < 100 && hi - lo > 1e-12 * (1 + hi); it++) {
+		double m = (lo + hi) / 2;
+		double p = std_normal_cdf((m - b) / sd) - std_normal_cdf((-m - b) / sd);
+		if (p < 0.90)
+			lo = m;
+		else
+			hi = m;
+	}
+	return (lo + hi) / 2;
 }
 
 int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t n,
@@ -366,9 +569,10 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 	out->value = calloc(nn, sizeof *out->value);
 	out->moe = calloc(nn, sizeof *out->moe);
 	out->raw = malloc(nn * sizeof *out->raw);
-	double *var = calloc(nn, sizeof *var);
-	if (!out->status || !out->value || !out->moe || !out->raw || !var) {
+	double *var = calloc(nn, sizeof *var), *bias = calloc(nn, sizeof *bias);
+	if (!out->status || !out->value || !out->moe || !out->raw || !var || !bias) {
 		free(var);
+		free(bias);
 		dpcube_result_free(out);
 		return diag_fail(d, EX_OSERR, "dpcube: out of memory");
 	}
@@ -407,6 +611,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 							missing = 1;
 				if (missing) {
 					free(var);
+					free(bias);
 					dpcube_result_free(out);
 					return diag_fail(d, EX_DATAERR, "dpcube: the stored measurements do not "
 					                 "match the cube (a measured cell has none)");
@@ -415,7 +620,9 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 				for (int j = 0; j < pl.np; j++)
 					for (int k = 0; k < pl.p[j].size; k++)
 						rep->n_measured += pl.p[j].avail[k];
-				estimate_block(&pl, m, (double)num / (double)den, val, vr, have);
+				double sig2 = (double)num / (double)den, bs[CUBE_NSLOTS] = {0};
+				estimate_block(&pl, m, sig2, val, vr, have, NULL);
+				block_margins(&pl, val, have, sig2, mc_seed(base), bs, vr);
 				for (int s = 0; s < CUBE_NSLOTS; s++) {
 					cube_value v;
 					cube_get(c, (int)g, per, (int)ind, s, &v);
@@ -424,6 +631,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 					out->status[base + (size_t)s] = DPCUBE_NOISY;
 					out->value[base + (size_t)s] = val[s];
 					var[base + (size_t)s] = vr[s];
+					bias[base + (size_t)s] = bs[s];
 				}
 			}
 			/* aggregates: sums of their countries' estimates */
@@ -434,7 +642,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 					if (!v.avail)
 						continue;
 					int64_t sum = 0;
-					double vs = 0;
+					double vs = 0, bsum = 0;
 					int ok = 1;
 					for (size_t cp = 0; cp < cube_n_countries(c) && ok; cp++) {
 						if (!cube_contributes(c, (int)g, per, (int)ind, s, cp))
@@ -444,6 +652,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 							ok = 0;
 						sum += out->value[ci];
 						vs += var[ci];
+						bsum += bias[ci];
 					}
 					if (!ok)
 						continue; /* a part was not estimated: not published */
@@ -451,16 +660,18 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 					out->status[ai] = DPCUBE_NOISY;
 					out->value[ai] = sum;
 					var[ai] = vs;
+					bias[ai] = bsum;
 				}
 		}
 		yi++;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (out->status[i] == DPCUBE_NOISY) {
-			out->moe[i] = DPCUBE_Z90 * sqrt(var[i]);
+			out->moe[i] = dpcube_margin90(bias[i], sqrt(var[i]));
 			rep->n_published++;
 		}
 	free(var);
+	free(bias);
 	return 0;
 }
 

@@ -695,7 +695,10 @@ static void footnotes(rep_buf *b, const page *pg)
 	rep_buf_printf(b, "<li><strong>&#177;<sup>&#8224;</sup></strong> differentially "
 	               "private value with its 90%% margin of error, rounded to one decimal (the CSV "
 	               "files give it exactly; %zu cells); charts draw the margin as an error bar. "
-	               "Noisy values can be negative.</li>",
+	               "The margin allows for the rounding and for keeping every value "
+	               "non-negative and consistent, which pushes small counts up and the large "
+	               "counts of the same breakdown down; true zeros are covered more often "
+	               "than 90%%. Noisy values can be negative.</li>",
 	               pg->n_status[REL_NOISY]);
 	rep_buf_printf(b, "<li><strong>lo&#8211;hi<sup>&#8225;</sup></strong> the value lies in "
 	               "this interval because a country censored a small count (e.g. &#8220;&lt;5&#8221;);"

@@ -190,22 +190,33 @@ static void test_known_answers(void **state)
 		assert_int_equal(r.status[i], DPCUBE_NOISY);
 		assert_int_equal(r.value[i], cc.v.lo);
 	}
-	/* sigma^2 = 16; D = 1 + 1/12 + 1/10 + 1/5 */
+	/* sigma^2 = 16; D = 1 + 1/12 + 1/10 + 1/5.  The linear estimate's
+	 * margins, by hand.  The released margins add the simulated effect of
+	 * the post-processing: rounding, and the clamping of the empty cells of
+	 * a partition (nine of AAA's twelve SEXAGE cells are 0), which pushes
+	 * the others down; so they lie between the linear margin and 25% above
+	 * it (the SEXAGE cell's is 10% above). */
 	double s2 = 16, D = 1 + 1.0 / 12 + 1.0 / 10 + 1.0 / 5, z = 1.6448536269514722;
-	size_t at = idx(c, CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_TOTAL);
-	assert_float_equal(r.moe[at], z * sqrt(s2 / D), 1e-9);
-	/* a SEXAGE cell: (1 - 1/12) + 1/(144 D) */
-	at = idx(c, CUBE_GEO_COUNTRY, AAA, 2023, CUBE_SLOT_SEXAGE(F, ADULT));
-	assert_float_equal(r.moe[at], z * sqrt(s2 * ((1 - 1.0 / 12) + 1 / (144 * D))), 1e-9);
-	/* a form cell: (1 - 1/10) + 1/(100 D) */
-	at = idx(c, CUBE_GEO_COUNTRY, BBB, 2022, CUBE_S_FORM + LAB);
-	assert_float_equal(r.moe[at], z * sqrt(s2 * ((1 - 1.0 / 10) + 1 / (100 * D))), 1e-9);
-	/* SEX F = 3 SEXAGE cells: 3 (1 - 3/12) + 9/(144 D) */
-	at = idx(c, CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_SEX + F);
-	assert_float_equal(r.moe[at], z * sqrt(s2 * (3 * (1 - 3.0 / 12) + 9 / (144 * D))), 1e-9);
-	/* the world total: three countries' variances */
-	at = idx(c, CUBE_GEO_WORLD, 0, 2022, CUBE_S_TOTAL);
-	assert_float_equal(r.moe[at], z * sqrt(3 * s2 / D), 1e-9);
+	struct { int kind, geo, year, slot; double lin; } ka[] = {
+		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_TOTAL, z * sqrt(s2 / D)},
+		/* a SEXAGE cell: (1 - 1/12) + 1/(144 D) */
+		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_SLOT_SEXAGE(F, ADULT),
+		 z * sqrt(s2 * ((1 - 1.0 / 12) + 1 / (144 * D)))},
+		/* a form cell: (1 - 1/10) + 1/(100 D) */
+		{CUBE_GEO_COUNTRY, BBB, 2022, CUBE_S_FORM + LAB,
+		 z * sqrt(s2 * ((1 - 1.0 / 10) + 1 / (100 * D)))},
+		/* SEX F = 3 SEXAGE cells: 3 (1 - 3/12) + 9/(144 D) */
+		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_SEX + F,
+		 z * sqrt(s2 * (3 * (1 - 3.0 / 12) + 9 / (144 * D)))},
+		/* the world total: three countries' variances */
+		{CUBE_GEO_WORLD, 0, 2022, CUBE_S_TOTAL, z * sqrt(3 * s2 / D)},
+	};
+	size_t at = 0;
+	for (size_t k = 0; k < sizeof ka / sizeof *ka; k++) {
+		at = idx(c, ka[k].kind, ka[k].geo, ka[k].year, ka[k].slot);
+		assert_true(r.moe[at] >= ka[k].lin - 1e-9);
+		assert_true(r.moe[at] <= ka[k].lin * 1.25);
+	}
 	assert_int_equal(r.value[at], 240 + 160 + 160);
 	assert_int_equal(r.report.n_tables, 8);
 	assert_int_equal(r.report.max_partitions, 4);
@@ -350,61 +361,100 @@ static void test_wls_against_gsl(void **state)
 	diag_free(&d);
 }
 
-/* Coverage of the 90% margins: 300 releases with seeded normal noise;
- * over the cells whose count is at least 3 margins away from 0 (where
- * clamping cannot act on the cell itself) the share of cells whose true
- * count lies within value +- moe must be 0.86 .. 0.95.  The cells of one
- * release are correlated, so the effective sample is smaller than the
- * ~20,000 cells counted; even so 0.86 is more than 8 standard errors of
- * the run-to-run spread seen (0.895-0.905) away: false failures are not
- * expected (fixed seed: the test is deterministic anyway). */
-static void test_moe_coverage(void **state)
+/* Coverage of the 90% margins, at three noise levels (rho / 20, / 200,
+ * / 2000 on counts of 0 to 1,920: from sigma a few percent of the large
+ * counts to sigma comparable with them), 200 releases each with seeded
+ * rounded-normal noise.  Cells are grouped by their true count against
+ * the margin: 0; below 1 margin; 1 to 3 margins; 3 margins or more.  The
+ * claim checked: in every group with at least 1,000 cells the coverage is
+ * at least 0.87 (no group under-covered by more than the 2 points the
+ * aim allows plus 1 point of slack), and the groups away from 0 are not
+ * wildly conservative (at most 0.975).  The cells of one release are
+ * correlated, so the effective sample is smaller than the cells counted;
+ * the run-to-run spread of a group's coverage seen over other seeds was
+ * about 0.005, so 0.87 is several standard errors below every group's
+ * figure: false failures are not expected (and with a fixed seed the test
+ * is deterministic).  Before the margins simulated the post-processing
+ * (the linear margin alone), the large cells of the rho / 200 release were
+ * covered 0.859 of the time: that is what this test guards.
+ *
+ * True zeros are covered more often than 90% (about 0.99): a zero is
+ * estimated as exactly 0 about 60% of the time after the projection, and
+ * an interval always contains its own estimate, so no margin can bring a
+ * zero's coverage down to 90% without excluding 0 from intervals of small
+ * positive estimates; the printed figures say so. */
+typedef struct cov_group { size_t n, in, zero_est; } cov_group;
+
+static void coverage_at(const fixture *f, cube *c, uint64_t rho, unsigned long seed,
+                        cov_group g[4], size_t *all_n, size_t *all_in)
 {
-	(void)state;
-	fixture *f = fx_new();
-	cube *c = build(f, 4);
+	(void)f;
 	diag d = DIAG_INIT;
-	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-	gsl_rng_set(g, 20261205);
-	rec_noise rn = {.same = 1, .rng = g};
-	size_t n = dpcube_n_cells(c), in = 0, tot = 0, all_in = 0, all_tot = 0;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	rec_noise rn = {.same = 1, .rng = rng};
+	size_t n = dpcube_n_cells(c);
 	int64_t *tr = malloc(n * sizeof *tr);
 	cube_iter it;
 	cube_cell cc;
 	cube_iter_init(&it);
 	for (size_t i = 0; cube_next(c, &it, &cc); i++)
 		tr[i] = cc.v.avail ? cc.v.lo : -1;
-	for (int run = 0; run < 300; run++) {
+	for (int run = 0; run < 200; run++) {
 		int64_t *raw;
 		size_t nn;
-		assert_int_equal(dpcube_measure(c, RHO1 / 20, noise_fn, &rn, &raw, &nn, &d), 0);
+		assert_int_equal(dpcube_measure(c, rho, noise_fn, &rn, &raw, &nn, &d), 0);
 		dpcube_result r;
-		assert_int_equal(dpcube_estimate(c, RHO1 / 20, raw, nn, &r, &d), 0);
+		assert_int_equal(dpcube_estimate(c, rho, raw, nn, &r, &d), 0);
 		for (size_t i = 0; i < n; i++) {
 			if (r.status[i] != DPCUBE_NOISY)
 				continue;
 			int covered = fabs((double)(r.value[i] - tr[i])) <= r.moe[i];
-			all_tot++;
-			all_in += covered;
-			if ((double)tr[i] < 3 * r.moe[i])
-				continue;
-			tot++;
-			in += covered;
+			double t = (double)tr[i];
+			int k = tr[i] == 0 ? 0 : t < r.moe[i] ? 1 : t < 3 * r.moe[i] ? 2 : 3;
+			g[k].n++;
+			g[k].in += covered;
+			g[k].zero_est += r.value[i] == 0;
+			(*all_n)++;
+			*all_in += covered;
 		}
 		dpcube_result_free(&r);
 		free(raw);
 	}
-	double share = (double)in / (double)tot;
-	print_message("coverage of the 90%% margins: %.4f over %zu cells away from 0; %.4f over "
-	              "all %zu published cells (clamping at 0 covers zeros more often)\n", share, tot,
-	              (double)all_in / (double)all_tot, all_tot);
-	assert_true(tot > 5000);
-	assert_true(share >= 0.86 && share <= 0.95);
 	free(tr);
-	gsl_rng_free(g);
+	gsl_rng_free(rng);
+	diag_free(&d);
+}
+
+static void test_moe_coverage(void **state)
+{
+	(void)state;
+	fixture *f = fx_new();
+	cube *c = build(f, 4);
+	static const char *names[4] = {"true 0", "below 1 margin", "1-3 margins", ">= 3 margins"};
+	uint64_t divs[3] = {20, 200, 2000};
+	for (int l = 0; l < 3; l++) {
+		cov_group g[4] = {{0}};
+		size_t all_n = 0, all_in = 0;
+		coverage_at(f, c, RHO1 / divs[l], 20261205 + (unsigned long)l, g, &all_n, &all_in);
+		print_message("rho/%llu: coverage %.4f over all %zu published cells\n",
+		              (unsigned long long)divs[l], (double)all_in / (double)all_n, all_n);
+		for (int k = 0; k < 4; k++) {
+			if (!g[k].n)
+				continue;
+			double cov = (double)g[k].in / (double)g[k].n;
+			print_message("  %-15s %7zu cells: coverage %.4f (estimate 0: %.3f)\n", names[k],
+			              g[k].n, cov, (double)g[k].zero_est / (double)g[k].n);
+			if (g[k].n < 1000)
+				continue;
+			assert_true(cov >= 0.87);
+			if (k >= 2)
+				assert_true(cov <= 0.975);
+		}
+		assert_true(g[0].n > 1000 && g[3].n + g[2].n > 1000);
+	}
 	cube_free(c);
 	free(f);
-	diag_free(&d);
 }
 
 /* Stored measurements that do not fit the cube are refused. */
