@@ -16,6 +16,7 @@
 #include "core/atomic.h"
 #include "core/csvr.h"
 #include "core/json.h"
+#include "core/strbuf.h"
 #include "core/period.h"
 #include "core/text.h"
 
@@ -87,128 +88,40 @@ static int geo_syntax_ok(int kind, const char *g)
 	return 1;
 }
 
-/* --- a growing string ------------------------------------------------------- */
+/* --- JSON and CSV text (core/strbuf) ------------------------------------- */
 
-typedef struct sbuf {
-	char *s;
-	size_t n, cap;
-	int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
+static void json_value_write(strbuf *b, const json_value *v)
 {
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 256;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *ns = realloc(b->s, nc);
-		if (!ns) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		b->oom = 1;
-	else if ((size_t)k < sizeof tmp)
-		sb_put(b, tmp, (size_t)k);
-	else {
-		char *big = malloc((size_t)k + 1);
-		if (!big) {
-			b->oom = 1;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)k + 1, fmt, ap);
-		va_end(ap);
-		sb_put(b, big, (size_t)k);
-		free(big);
-	}
-}
-
-/* JSON string with escaping (input is UTF-8; control characters as \u). */
-static void sb_json_str(sbuf *b, const char *s)
-{
-	sb_puts(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': sb_puts(b, "\\\""); break;
-		case '\\': sb_puts(b, "\\\\"); break;
-		case '\n': sb_puts(b, "\\n"); break;
-		case '\r': sb_puts(b, "\\r"); break;
-		case '\t': sb_puts(b, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				sb_printf(b, "\\u%04x", *p);
-			else
-				sb_put(b, (const char *)p, 1);
-		}
-	}
-	sb_puts(b, "\"");
-}
-
-/* Shortest decimal that reads back as the same double. */
-static void fmt_double(double v, char out[40])
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, 40, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			return;
-	}
-}
-
-static void sb_json_value(sbuf *b, const json_value *v)
-{
-	char num[40];
 	switch (v->type) {
-	case JSON_NULL: sb_puts(b, "null"); break;
-	case JSON_BOOL: sb_puts(b, v->num != 0 ? "true" : "false"); break;
+	case JSON_NULL: strbuf_puts(b, "null"); break;
+	case JSON_BOOL: strbuf_puts(b, v->num != 0 ? "true" : "false"); break;
 	case JSON_NUMBER:
 		if (!isfinite(v->num))
-			sb_puts(b, "null");
+			strbuf_puts(b, "null");
 		else {
-			fmt_double(v->num, num);
-			sb_puts(b, num);
+			strbuf_double(b, v->num);
 		}
 		break;
-	case JSON_STRING: sb_json_str(b, v->str); break;
+	case JSON_STRING: strbuf_json(b, v->str); break;
 	case JSON_ARRAY:
-		sb_puts(b, "[");
+		strbuf_puts(b, "[");
 		for (size_t i = 0; i < v->len; i++) {
 			if (i)
-				sb_puts(b, ",");
-			sb_json_value(b, v->items[i]);
+				strbuf_puts(b, ",");
+			json_value_write(b, v->items[i]);
 		}
-		sb_puts(b, "]");
+		strbuf_puts(b, "]");
 		break;
 	case JSON_OBJECT:
-		sb_puts(b, "{");
+		strbuf_puts(b, "{");
 		for (size_t i = 0; i < v->len; i++) {
 			if (i)
-				sb_puts(b, ",");
-			sb_json_str(b, v->keys[i]);
-			sb_puts(b, ":");
-			sb_json_value(b, v->items[i]);
+				strbuf_puts(b, ",");
+			strbuf_json(b, v->keys[i]);
+			strbuf_puts(b, ":");
+			json_value_write(b, v->items[i]);
 		}
-		sb_puts(b, "}");
+		strbuf_puts(b, "}");
 		break;
 	}
 }
@@ -333,8 +246,8 @@ static int set_json_object(char **dst, const char *what, const char *text, diag 
 		json_free(&doc);
 		return diag_fail(d, EX_DATAERR, "release %s must be a JSON object", what);
 	}
-	sbuf b = {0};
-	sb_json_value(&b, doc.root);
+	strbuf b = {0};
+	json_value_write(&b, doc.root);
 	json_free(&doc);
 	if (b.oom) {
 		free(b.s);
@@ -572,75 +485,70 @@ const rel_row *rel_find(const rel_table *t, const char *geo, int period, int ind
 
 /* --- writing ---------------------------------------------------------------- */
 
-static void csv_row(sbuf *b, const rel_row *r)
+static void csv_row(strbuf *b, const rel_row *r)
 {
 	char per[16], fl[8];
 	period_format(r->period, per);
 	cube_flags_str(r->flags, fl);
-	sb_printf(b, "%s,%s,%s,%s,%s,%s,", kind_names[r->geo_kind], r->geo, per,
+	strbuf_printf(b, "%s,%s,%s,%s,%s,%s,", kind_names[r->geo_kind], r->geo, per,
 	          ind_codes[r->indicator], cube_slot_name(r->slot), status_names[r->status]);
 	if (r->has_value)
-		sb_printf(b, "%lld", (long long)r->value);
-	sb_puts(b, ",");
+		strbuf_printf(b, "%lld", (long long)r->value);
+	strbuf_puts(b, ",");
 	if (r->has_interval) {
-		sb_printf(b, "%lld,", (long long)r->lo);
+		strbuf_printf(b, "%lld,", (long long)r->lo);
 		if (r->hi != REL_UNBOUNDED)
-			sb_printf(b, "%lld", (long long)r->hi);
+			strbuf_printf(b, "%lld", (long long)r->hi);
 	} else
-		sb_puts(b, ",");
-	sb_puts(b, ",");
-	if (r->status == REL_NOISY) {
-		char num[40];
-		fmt_double(r->moe, num);
-		sb_puts(b, num);
-	}
-	sb_printf(b, ",%s,%lu\n", fl, (unsigned long)r->countries);
+		strbuf_puts(b, ",");
+	strbuf_puts(b, ",");
+	if (r->status == REL_NOISY)
+		strbuf_double(b, r->moe);
+	strbuf_printf(b, ",%s,%lu\n", fl, (unsigned long)r->countries);
 }
 
-static void json_meta(sbuf *b, const rel_meta *m, const char *created)
+static void json_meta(strbuf *b, const rel_meta *m, const char *created)
 {
-	char num[40];
-	sb_puts(b, "{\n  \"format\": ");
-	sb_json_str(b, REL_FORMAT);
-	sb_puts(b, ",\n  \"name\": ");
-	sb_json_str(b, m->name ? m->name : "");
-	sb_puts(b, ",\n  \"created\": ");
-	sb_json_str(b, created);
-	sb_puts(b, ",\n  \"method\": ");
-	sb_json_str(b, method_names[m->method]);
-	sb_printf(b, ",\n  \"private\": %s", m->is_private ? "true" : "false");
-	sb_puts(b, ",\n  \"notice\": ");
-	sb_json_str(b, m->notice ? m->notice : "");
-	sb_puts(b, ",\n  \"params\": ");
-	sb_puts(b, m->params_json ? m->params_json : "{}");
-	sb_puts(b, ",\n  \"rho\": ");
+	strbuf_puts(b, "{\n  \"format\": ");
+	strbuf_json(b, REL_FORMAT);
+	strbuf_puts(b, ",\n  \"name\": ");
+	strbuf_json(b, m->name ? m->name : "");
+	strbuf_puts(b, ",\n  \"created\": ");
+	strbuf_json(b, created);
+	strbuf_puts(b, ",\n  \"method\": ");
+	strbuf_json(b, method_names[m->method]);
+	strbuf_printf(b, ",\n  \"private\": %s", m->is_private ? "true" : "false");
+	strbuf_puts(b, ",\n  \"notice\": ");
+	strbuf_json(b, m->notice ? m->notice : "");
+	strbuf_puts(b, ",\n  \"params\": ");
+	strbuf_puts(b, m->params_json ? m->params_json : "{}");
+	strbuf_puts(b, ",\n  \"rho\": ");
 	if (isfinite(m->rho)) {
-		fmt_double(m->rho, num);
-		sb_puts(b, num);
+		strbuf_double(b, m->rho);
 	} else
-		sb_puts(b, "null");
-	sb_puts(b, ",\n  \"seed\": ");
+		strbuf_puts(b, "null");
+	strbuf_puts(b, ",\n  \"seed\": ");
 	if (m->has_seed)
-		sb_printf(b, "%llu", (unsigned long long)m->seed);
+		strbuf_printf(b, "%llu", (unsigned long long)m->seed);
 	else
-		sb_puts(b, "null");
-	sb_puts(b, ",\n  \"submissions\": [");
+		strbuf_puts(b, "null");
+	strbuf_puts(b, ",\n  \"submissions\": [");
 	for (size_t i = 0; i < m->n_subs; i++) {
 		const rel_submission *s = &m->subs[i];
-		sb_puts(b, i ? ",\n    {\"country\": " : "\n    {\"country\": ");
-		sb_json_str(b, s->country);
-		sb_puts(b, ", \"periods\": ");
-		sb_json_str(b, s->periods);
-		sb_printf(b, ", \"version\": %lu, \"id\": ", (unsigned long)s->version);
-		sb_json_str(b, s->id);
-		sb_puts(b, "}");
+		strbuf_puts(b, i ? ",\n    {\"country\": " : "\n    {\"country\": ");
+		strbuf_json(b, s->country);
+		strbuf_puts(b, ", \"periods\": ");
+		strbuf_json(b, s->periods);
+		strbuf_printf(b, ", \"version\": %lu, \"id\": ", (unsigned long)s->version);
+		strbuf_json(b, s->id);
+		strbuf_puts(b, "}");
 	}
-	sb_puts(b, m->n_subs ? "\n  ],\n  \"audit\": " : "],\n  \"audit\": ");
-	sb_puts(b, m->audit_json ? m->audit_json : "{}");
-	sb_puts(b, "\n}\n");
+	strbuf_puts(b, m->n_subs ? "\n  ],\n  \"audit\": " : "],\n  \"audit\": ");
+	strbuf_puts(b, m->audit_json ? m->audit_json : "{}");
+	strbuf_puts(b, "\n}\n");
 }
 
-static int write_file(const char *path, const sbuf *b, diag *d)
+static int write_file(const char *path, const strbuf *b, diag *d)
 {
 	atomic_file af;
 	if (atomic_open(path, 0644, &af, d) != 0)
@@ -680,8 +588,8 @@ int rel_write_dir(const rel_table *t, const char *dir, diag *d)
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return diag_fail(d, EX_CANTCREAT, "%s: not a directory", dir);
 
-	sbuf csv = {0}, js = {0};
-	sb_puts(&csv, REL_CSV_HEADER "\n");
+	strbuf csv = {0}, js = {0};
+	strbuf_puts(&csv, REL_CSV_HEADER "\n");
 	for (size_t i = 0; i < t->n_rows; i++)
 		csv_row(&csv, &t->rows[i]);
 	json_meta(&js, m, created);
@@ -955,8 +863,8 @@ static const json_value *jmember(const json_value *o, const char *key, int type,
 
 static int dup_json(const json_value *v, char **out)
 {
-	sbuf b = {0};
-	sb_json_value(&b, v);
+	strbuf b = {0};
+	json_value_write(&b, v);
 	if (b.oom) {
 		free(b.s);
 		return -1;

@@ -11,7 +11,7 @@
 #include "reports/sdmx.h"
 #include "reports/tidy.h"
 
-int rep_export_readme(const rel_table *rel, rep_buf *b, diag *d)
+int rep_export_readme(const rel_table *rel, strbuf *b, diag *d)
 {
 	const rel_meta *m = &rel->meta;
 	size_t counts[5] = {0};
@@ -20,46 +20,46 @@ int rep_export_readme(const rel_table *rel, rep_buf *b, diag *d)
 		if (r->status >= 0 && r->status < 5)
 			counts[r->status]++;
 	}
-	rep_buf_printf(b, "# Release %s\n\n", m->name ? m->name : "(unnamed)");
+	strbuf_printf(b, "# Release %s\n\n", m->name ? m->name : "(unnamed)");
 	if (!m->is_private)
-		rep_buf_printf(b, "**%s** These tables are not protected and must not be "
+		strbuf_printf(b, "**%s** These tables are not protected and must not be "
 		               "published.\n\n", m->notice && *m->notice ? m->notice : "NOT PRIVATE");
-	rep_buf_printf(b, "Created %s. %zu cells: %zu free, %zu noisy, %zu primary, %zu secondary, "
+	strbuf_printf(b, "Created %s. %zu cells: %zu free, %zu noisy, %zu primary, %zu secondary, "
 	               "%zu missing.\n\n", m->created ? m->created : "-", rel_n_rows(rel),
 	               counts[REL_FREE], counts[REL_NOISY], counts[REL_PRIMARY],
 	               counts[REL_SECONDARY], counts[REL_MISSING]);
-	rep_buf_puts(b, "## Files\n\n"
+	strbuf_puts(b, "## Files\n\n"
 	             "- `tidy.csv`: one row per cell in the columns of UNODC's published long data "
 	             "(Iso3_code, Country, Region, Subregion, Indicator, Dimension, Category, Sex, "
 	             "Age, Year, Unit of measurement, VALUE) plus Status, Flags, Lower, Upper, MOE "
 	             "and Countries; rates per 100,000 population where the population is known.\n"
 	             "- `sdmx.csv`: the same cells as SDMX-CSV (dataflow " REP_SDMX_DATAFLOW "), "
 	             "structure in `dsd.json`.\n\n");
-	rep_buf_puts(b, "## How the tables were protected\n\n");
+	strbuf_puts(b, "## How the tables were protected\n\n");
 	switch (m->method) {
 	case REL_M_SUPPRESSION:
-		rep_buf_puts(b, "Cell suppression. Small cells are suppressed (primary), and further "
+		strbuf_puts(b, "Cell suppression. Small cells are suppressed (primary), and further "
 		             "cells are suppressed (secondary) so that a suppressed value cannot be "
 		             "recovered from the published totals by subtraction. Published values are "
 		             "exact counts.\n\n");
 		break;
 	case REL_M_DP:
-		rep_buf_puts(b, "Differential privacy (zero-concentrated, rho-zCDP). Every published "
+		strbuf_puts(b, "Differential privacy (zero-concentrated, rho-zCDP). Every published "
 		             "count carries discrete Gaussian noise; the tables were then made "
 		             "consistent (totals equal the sums of their parts) and non-negative "
 		             "integers, which costs no privacy.");
 		if (!isnan(m->rho))
-			rep_buf_printf(b, " Privacy budget spent on this release: rho = %.9g.", m->rho);
-		rep_buf_puts(b, " The unit of privacy is one person: a person who appears in "
+			strbuf_printf(b, " Privacy budget spent on this release: rho = %.9g.", m->rho);
+		strbuf_puts(b, " The unit of privacy is one person: a person who appears in "
 		             "several tables (indicators, years) loses at most that rho in total.\n\n");
 		break;
 	default:
-		rep_buf_puts(b, "None: an internal, unprotected run.\n\n");
+		strbuf_puts(b, "None: an internal, unprotected run.\n\n");
 	}
 	if (m->has_seed)
-		rep_buf_puts(b, "The noise was made with a fixed test seed: the values are NOT "
+		strbuf_puts(b, "The noise was made with a fixed test seed: the values are NOT "
 		             "PRIVATE.\n\n");
-	rep_buf_puts(b, "## Reading the cells\n\n"
+	strbuf_puts(b, "## Reading the cells\n\n"
 	             "| Status (tidy) | OBS_STATUS / CONF_STATUS (SDMX) | Meaning |\n"
 	             "|---|---|---|\n"
 	             "| free | A / F | published as counted: VALUE exact, or empty with Lower and "
@@ -79,7 +79,7 @@ int rep_export_readme(const rel_table *rel, rep_buf *b, diag *d)
 	             "true count is small but not zero.\n\n"
 	             "Researchers with an account may also ask their own questions "
 	             "(`tipstat query`, see docs/researchers.md).\n");
-	return rep_buf_ok(b, d);
+	return strbuf_ok(b, d);
 }
 
 int rep_export_write(const rel_table *rel, const codelists *cl, const pop_table *pop,
@@ -87,7 +87,7 @@ int rep_export_write(const rel_table *rel, const codelists *cl, const pop_table 
 {
 	enum { NF = 4 };
 	static const char *const names[NF] = {"tidy.csv", "sdmx.csv", "dsd.json", "README.md"};
-	rep_buf b[NF];
+	strbuf b[NF];
 	memset(b, 0, sizeof b);
 	int rc = -1;
 	if (rep_tidy_render(rel, cl, pop, &b[0], d) != 0 || rep_sdmx_render(rel, &b[1], d) != 0 ||
@@ -96,6 +96,6 @@ int rep_export_write(const rel_table *rel, const codelists *cl, const pop_table 
 	rc = rep_buf_write_dir(outdir, names, b, NF, d);
 out:
 	for (int i = 0; i < NF; i++)
-		rep_buf_free(&b[i]);
+		strbuf_free(&b[i]);
 	return rc;
 }

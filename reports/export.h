@@ -25,7 +25,7 @@
 #include "reports/rbuf.h"
 
 /* The README.md text for rel. */
-int rep_export_readme(const rel_table *rel, rep_buf *out, diag *d);
+int rep_export_readme(const rel_table *rel, strbuf *out, diag *d);
 /* tidy.csv, sdmx.csv, dsd.json and README.md into outdir. pop may be NULL. */
 int rep_export_write(const rel_table *rel, const codelists *cl, const pop_table *pop,
                      const char *outdir, diag *d);

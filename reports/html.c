@@ -13,7 +13,7 @@
 #include "reports/trend.h"
 
 #define H(b, s) rep_buf_html((b), (s))
-#define P(b, s) rep_buf_puts((b), (s))
+#define P(b, s) strbuf_puts((b), (s))
 
 static const char *const palette[] = {"#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000",
 	"#2e75b6", "#a50021", "#00827f", "#7f6000", "#595959"};
@@ -123,7 +123,7 @@ static size_t aggregates(const page *pg, int cl_kind, const char *parent, int *o
 
 /* --- cells ------------------------------------------------------------------ */
 
-static void flags_sup(rep_buf *b, unsigned flags)
+static void flags_sup(strbuf *b, unsigned flags)
 {
 	char fl[8];
 	cube_flags_str(flags, fl);
@@ -135,9 +135,9 @@ static void flags_sup(rep_buf *b, unsigned flags)
 }
 
 /* A margin of error as shown: one decimal (the CSV files keep it exact). */
-static void moe_text(rep_buf *b, double moe)
+static void moe_text(strbuf *b, double moe)
 {
-	rep_buf_printf(b, "%.1f", moe);
+	strbuf_printf(b, "%.1f", moe);
 }
 
 /* Where a table cell comes from: the data- attributes every figure cell
@@ -148,20 +148,20 @@ typedef struct cell_key {
 	int year, indicator, slot;
 } cell_key;
 
-static void data_attrs(rep_buf *b, const cell_key *k, const char *status)
+static void data_attrs(strbuf *b, const cell_key *k, const char *status)
 {
 	P(b, " data-geo=\"");
 	H(b, k->geo);
 	P(b, "\" data-area=\"");
 	H(b, k->area);
-	rep_buf_printf(b, "\" data-year=\"%d\" data-indicator=\"%s\" data-slot=\"", k->year,
+	strbuf_printf(b, "\" data-year=\"%d\" data-indicator=\"%s\" data-slot=\"", k->year,
 	               rel_indicator_code(k->indicator));
 	H(b, cube_slot_name(k->slot));
-	rep_buf_printf(b, "\" data-status=\"%s\"", status);
+	strbuf_printf(b, "\" data-status=\"%s\"", status);
 }
 
 /* One table cell for a release row (NULL = no row: data-status "absent"). */
-static void td_cell(rep_buf *b, const rel_row *r, const cell_key *k)
+static void td_cell(strbuf *b, const rel_row *r, const cell_key *k)
 {
 	if (!r || r->status == REL_MISSING) {
 		P(b, "<td class=\"na\" title=\"not available\"");
@@ -183,7 +183,7 @@ static void td_cell(rep_buf *b, const rel_row *r, const cell_key *k)
 	case REL_NOISY:
 		P(b, "<td class=\"noisy\" title=\"noisy value, 90% margin of error\"");
 		data_attrs(b, k, "noisy");
-		rep_buf_printf(b, ">%lld&#160;&#177;&#160;", (long long)r->value);
+		strbuf_printf(b, ">%lld&#160;&#177;&#160;", (long long)r->value);
 		moe_text(b, r->moe);
 		P(b, "<sup>&#8224;</sup>");
 		break;
@@ -191,14 +191,14 @@ static void td_cell(rep_buf *b, const rel_row *r, const cell_key *k)
 		if (r->has_value) {
 			P(b, "<td");
 			data_attrs(b, k, "free");
-			rep_buf_printf(b, ">%lld", (long long)r->value);
+			strbuf_printf(b, ">%lld", (long long)r->value);
 		} else {
 			P(b, "<td class=\"iv\" title=\"censored interval\"");
 			data_attrs(b, k, "free");
 			if (r->hi == REL_UNBOUNDED)
-				rep_buf_printf(b, ">&#8805;%lld<sup>&#8225;</sup>", (long long)r->lo);
+				strbuf_printf(b, ">&#8805;%lld<sup>&#8225;</sup>", (long long)r->lo);
 			else
-				rep_buf_printf(b, ">%lld&#8211;%lld<sup>&#8225;</sup>", (long long)r->lo,
+				strbuf_printf(b, ">%lld&#8211;%lld<sup>&#8225;</sup>", (long long)r->lo,
 				               (long long)r->hi);
 		}
 	}
@@ -248,7 +248,7 @@ static double nice_max(double m)
 	return 10 * p;
 }
 
-static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char *const *codes,
+static void line_chart(strbuf *b, const page *pg, const int *kinds, const char *const *codes,
                        size_t n_series)
 {
 	const double W = 760, Hh = 360, L = 70, R = 200, T = 20, B = 40;
@@ -266,25 +266,25 @@ static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char 
 	int ny = pg->n_years;
 #define XP(i) (L + (ny > 1 ? pw * (double)(i) / (double)(ny - 1) : pw / 2))
 #define YP(v) (T + ph - ph * ((v) < 0 ? 0 : (v)) / ymax)
-	rep_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+	strbuf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
 	               "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-labelledby=\"lc-title\">"
 	               "<title id=\"lc-title\">Detected victims per year, world and regions</title>",
 	               W, Hh, W, Hh);
 	for (int t = 0; t <= 4; t++) {
 		double v = ymax * t / 4;
-		rep_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+		strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
 		               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.0f</text>",
 		               L, YP(v), L + pw, YP(v), L - 6, YP(v) + 4, v);
 	}
 	for (int y = 0; y < ny; y++)
-		rep_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%d</text>",
+		strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%d</text>",
 		               XP(y), T + ph + 18, pg->years[y]);
-	rep_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>",
+	strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>",
 	               L, T + ph, L + pw, T + ph);
 	for (size_t s = 0; s < n_series; s++) {
 		const char *col = palette[s % NPAL];
 		/* path: breaks at every value that cannot be plotted */
-		rep_buf_puts(b, "<path fill=\"none\" stroke-width=\"2\" stroke=\"");
+		strbuf_puts(b, "<path fill=\"none\" stroke-width=\"2\" stroke=\"");
 		P(b, col);
 		P(b, "\" d=\"");
 		int pen = 0;
@@ -297,7 +297,7 @@ static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char 
 				pen = 0;
 				continue;
 			}
-			rep_buf_printf(b, "%s%.1f %.1f ", pen ? "L" : "M", XP(y), YP(v));
+			strbuf_printf(b, "%s%.1f %.1f ", pen ? "L" : "M", XP(y), YP(v));
 			pen = 1;
 		}
 		P(b, "\"/>");
@@ -310,25 +310,25 @@ static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char 
 				continue;
 			double x = XP(y);
 			if (k != 0) /* error bar (noisy) or interval (censored, dashed) */
-				rep_buf_printf(b, "<path d=\"M%.1f %.1f V%.1f M%.1f %.1f H%.1f M%.1f %.1f H%.1f\" "
+				strbuf_printf(b, "<path d=\"M%.1f %.1f V%.1f M%.1f %.1f H%.1f M%.1f %.1f H%.1f\" "
 				               "stroke=\"%s\" stroke-width=\"1.5\"%s/>",
 				               x, YP(lo), YP(hi), x - 4, YP(lo), x + 4, x - 4, YP(hi), x + 4,
 				               col, k == 2 ? " stroke-dasharray=\"3 2\"" : "");
 			int partial = (r->flags & CUBE_F_PARTIAL) != 0;
-			rep_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" stroke=\"%s\" fill=\"%s\">"
+			strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" stroke=\"%s\" fill=\"%s\">"
 			               "<title>", x, YP(v), col, (k == 2 || partial) ? "#fff" : col);
 			rep_geo_info g;
 			rep_geo_lookup(pg->cl, kinds[s], codes[s], &g);
 			H(b, g.name ? g.name : codes[s]);
-			rep_buf_printf(b, " %d: ", pg->years[y]);
+			strbuf_printf(b, " %d: ", pg->years[y]);
 			if (k == 0)
-				rep_buf_printf(b, "%lld", (long long)r->value);
+				strbuf_printf(b, "%lld", (long long)r->value);
 			else if (k == 1) {
-				rep_buf_printf(b, "%lld &#177; ", (long long)r->value);
+				strbuf_printf(b, "%lld &#177; ", (long long)r->value);
 				moe_text(b, r->moe);
 				P(b, " (noisy, 90% margin)");
 			} else
-				rep_buf_printf(b, "%lld&#8211;%lld (censored interval)", (long long)r->lo,
+				strbuf_printf(b, "%lld&#8211;%lld (censored interval)", (long long)r->lo,
 				               (long long)r->hi);
 			if (partial)
 				P(b, " (partial year)");
@@ -336,7 +336,7 @@ static void line_chart(rep_buf *b, const page *pg, const int *kinds, const char 
 		}
 		/* legend */
 		double ly = T + 10 + 18 * (double)s;
-		rep_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 		               "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">",
 		               L + pw + 14, ly, L + pw + 34, ly, col, L + pw + 40, ly + 4);
 		rep_geo_info g;
@@ -408,12 +408,12 @@ static void family_bar(const page *pg, const char *geo, int period, int first, i
 	o->ok = 1;
 }
 
-static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *geo_kinds,
+static void bar_chart(strbuf *b, const page *pg, const char *title, const int *geo_kinds,
                       const char *const *codes, size_t n_geo, int period, int first, int n)
 {
 	const double L = 190, BW = 520, RH = 26, T = 10;
 	double Hh = T + RH * (double)n_geo + 30 + 18 * (double)((n + 2 + 3) / 4);
-	rep_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 760 %.0f\" "
+	strbuf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 760 %.0f\" "
 	               "width=\"760\" height=\"%.0f\" role=\"img\"><title>", Hh, Hh);
 	H(b, title);
 	P(b, "</title>");
@@ -421,14 +421,14 @@ static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *
 		double y = T + RH * (double)gi;
 		rep_geo_info g;
 		rep_geo_lookup(pg->cl, geo_kinds[gi], codes[gi], &g);
-		rep_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\">",
+		strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\">",
 		               L - 8, y + 15);
 		H(b, g.name ? g.name : codes[gi]);
 		P(b, "</text>");
 		bar br;
 		family_bar(pg, codes[gi], period, first, n, &br);
 		if (!br.ok) {
-			rep_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#777\">"
+			strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#777\">"
 			               "not shown: ", L, y + 15);
 			H(b, br.why);
 			P(b, "</text>");
@@ -440,19 +440,19 @@ static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *
 				continue;
 			double w = BW * br.seg[k] / br.den;
 			const char *fill = br.kind[k] == 3 ? "#bbb" : palette[k % NPAL];
-			rep_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+			strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 			               "fill=\"%s\" stroke=\"#fff\"%s><title>", x, y + 3, w, RH - 8, fill,
 			               br.kind[k] == 2 ? " fill-opacity=\"0.6\"" : "");
 			H(b, k < n ? rep_slot_label(first + k) : "Suppressed categories (combined)");
-			rep_buf_printf(b, ": %.1f%%%s</title></rect>", 100 * br.seg[k] / br.den,
+			strbuf_printf(b, ": %.1f%%%s</title></rect>", 100 * br.seg[k] / br.den,
 			               br.kind[k] == 1 ? " (noisy)" : br.kind[k] == 2 ? " (censored, midpoint)" : "");
 			if (w >= 34)
-				rep_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#fff\" "
+				strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#fff\" "
 				               "text-anchor=\"middle\">%s%.0f%%</text>", x + w / 2, y + 16,
 				               br.kind[k] == 3 ? "x " : "", 100 * br.seg[k] / br.den);
 			if (br.kind[k] == 1) { /* error bar on the segment's right edge */
 				double e = BW * br.moe[k] / br.den;
-				rep_buf_printf(b, "<path d=\"M%.1f %.1f H%.1f M%.1f %.1f V%.1f M%.1f %.1f V%.1f\" "
+				strbuf_printf(b, "<path d=\"M%.1f %.1f H%.1f M%.1f %.1f V%.1f M%.1f %.1f V%.1f\" "
 				               "stroke=\"#000\" stroke-width=\"1.2\"/>",
 				               x + w - e, y + 12, x + w + e, x + w - e, y + 8, y + 16,
 				               x + w + e, y + 8, y + 16);
@@ -472,7 +472,7 @@ static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *
 		double lx = L + 140 * (double)(k % 4) - 170;
 		double yy = ly + 18 * (double)(k / 4);
 		const char *fill = k == n ? "#bbb" : palette[k % NPAL];
-		rep_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+		strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 		               "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">", lx, yy - 9, fill, lx + 14, yy);
 		H(b, k < n ? rep_slot_label(first + k) : "x suppressed (combined)");
 		P(b, "</text>");
@@ -482,7 +482,7 @@ static void bar_chart(rep_buf *b, const page *pg, const char *title, const int *
 
 /* --- sections --------------------------------------------------------------- */
 
-static void protection(rep_buf *b, const rel_table *rel)
+static void protection(strbuf *b, const rel_table *rel)
 {
 	const rel_meta *m = &rel->meta;
 	P(b, "<section id=\"protection\"><h2>How this release was protected</h2>"
@@ -499,29 +499,29 @@ static void protection(rep_buf *b, const rel_table *rel)
 	H(b, m->params_json ? m->params_json : "{}");
 	P(b, "</code></td></tr><tr><th class=\"l\">Privacy budget (rho, zCDP)</th><td class=\"l\">");
 	if (isfinite(m->rho))
-		rep_buf_double(b, m->rho);
+		strbuf_double(b, m->rho);
 	else
 		P(b, "none");
 	P(b, "</td></tr><tr><th class=\"l\">Seed</th><td class=\"l\">");
 	if (m->has_seed)
-		rep_buf_printf(b, "%llu", (unsigned long long)m->seed);
+		strbuf_printf(b, "%llu", (unsigned long long)m->seed);
 	else
 		P(b, "none");
-	rep_buf_printf(b, "</td></tr><tr><th class=\"l\">Submissions</th><td class=\"l\">%zu",
+	strbuf_printf(b, "</td></tr><tr><th class=\"l\">Submissions</th><td class=\"l\">%zu",
 	               m->n_subs);
 	for (size_t i = 0; i < m->n_subs && i < 200; i++) {
 		P(b, i ? "; " : ": ");
 		H(b, m->subs[i].country);
 		P(b, " ");
 		H(b, m->subs[i].periods);
-		rep_buf_printf(b, " v%lu", (unsigned long)m->subs[i].version);
+		strbuf_printf(b, " v%lu", (unsigned long)m->subs[i].version);
 	}
 	if (m->n_subs > 200)
 		P(b, "; ...");
 	P(b, "</td></tr></tbody></table></section>\n");
 }
 
-static void trend_table(rep_buf *b, const page *pg, const int *kinds, const char *const *codes,
+static void trend_table(strbuf *b, const page *pg, const int *kinds, const char *const *codes,
                         size_t n)
 {
 	if (pg->n_years < 2) {
@@ -529,7 +529,7 @@ static void trend_table(rep_buf *b, const page *pg, const int *kinds, const char
 		return;
 	}
 	int y0 = pg->years[0], y1 = pg->years[pg->n_years - 1];
-	rep_buf_printf(b, "<table><thead><tr><th class=\"l\">Area</th><th>Panel countries</th>"
+	strbuf_printf(b, "<table><thead><tr><th class=\"l\">Area</th><th>Panel countries</th>"
 	               "<th>%d</th><th>%d</th><th>Change %d&#8211;%d</th><th>Slope per year</th>"
 	               "<th>SE</th><th>95%% CI</th></tr></thead><tbody>", y0, y1, y0, y1);
 	for (size_t i = 0; i < n; i++) {
@@ -545,7 +545,7 @@ static void trend_table(rep_buf *b, const page *pg, const int *kinds, const char
 		rep_geo_lookup(pg->cl, kinds[i], codes[i], &g);
 		P(b, "<tr><td class=\"l\">");
 		H(b, g.name);
-		rep_buf_printf(b, "</td><td>%zu</td>", t.n_members);
+		strbuf_printf(b, "</td><td>%zu</td>", t.n_members);
 		if (!t.ok) {
 			P(b, "<td class=\"na\">..</td><td class=\"na\">..</td><td class=\"na\">..</td>"
 			     "<td class=\"na\">..</td><td class=\"na\">..</td><td class=\"na\">..</td></tr>");
@@ -553,23 +553,23 @@ static void trend_table(rep_buf *b, const page *pg, const int *kinds, const char
 			continue;
 		}
 		int last = t.n_years - 1;
-		rep_buf_printf(b, "<td>%.0f%s", t.total[0], t.moe[0] > 0 ? "&#160;&#177;&#160;" : "");
+		strbuf_printf(b, "<td>%.0f%s", t.total[0], t.moe[0] > 0 ? "&#160;&#177;&#160;" : "");
 		if (t.moe[0] > 0)
-			rep_buf_printf(b, "%.1f<sup>&#8224;</sup>", t.moe[0]);
-		rep_buf_printf(b, "</td><td>%.0f%s", t.total[last], t.moe[last] > 0 ? "&#160;&#177;&#160;" : "");
+			strbuf_printf(b, "%.1f<sup>&#8224;</sup>", t.moe[0]);
+		strbuf_printf(b, "</td><td>%.0f%s", t.total[last], t.moe[last] > 0 ? "&#160;&#177;&#160;" : "");
 		if (t.moe[last] > 0)
-			rep_buf_printf(b, "%.1f<sup>&#8224;</sup>", t.moe[last]);
+			strbuf_printf(b, "%.1f<sup>&#8224;</sup>", t.moe[last]);
 		P(b, "</td>");
 		if (isfinite(t.change_pct))
-			rep_buf_printf(b, "<td>%+.1f%%</td>", t.change_pct);
+			strbuf_printf(b, "<td>%+.1f%%</td>", t.change_pct);
 		else
 			P(b, "<td class=\"na\">..</td>");
 		if (isfinite(t.slope))
-			rep_buf_printf(b, "<td>%+.1f</td>", t.slope);
+			strbuf_printf(b, "<td>%+.1f</td>", t.slope);
 		else
 			P(b, "<td class=\"na\">..</td>");
 		if (isfinite(t.se))
-			rep_buf_printf(b, "<td>%.1f</td><td>[%.1f, %.1f]</td>", t.se, t.ci_lo, t.ci_hi);
+			strbuf_printf(b, "<td>%.1f</td><td>[%.1f, %.1f]</td>", t.se, t.ci_lo, t.ci_hi);
 		else
 			P(b, "<td class=\"na\">..</td><td class=\"na\">..</td>");
 		P(b, "</tr>");
@@ -579,7 +579,7 @@ static void trend_table(rep_buf *b, const page *pg, const int *kinds, const char
 }
 
 /* One row of an area table: an indicator's TOTAL of one geography per year. */
-static void row_line(rep_buf *b, const page *pg, const char *label, int kind, const char *geo,
+static void row_line(strbuf *b, const page *pg, const char *label, int kind, const char *geo,
                      int ind)
 {
 	rep_geo_info g;
@@ -616,23 +616,23 @@ static int has_table(const char *const *codes, size_t n, const char *geo)
  * the regions of the world, the subregions of a region (and the countries
  * of the region that no subregion table lists), the countries of a
  * subregion.  codes[0..n) are the areas that have a table. */
-static void area_table(rep_buf *b, const page *pg, int kind, const char *geo,
+static void area_table(strbuf *b, const page *pg, int kind, const char *geo,
                        const char *const *codes, size_t n)
 {
 	rep_geo_info g;
 	rep_geo_lookup(pg->cl, kind, geo, &g);
 	const char *name = g.name ? g.name : geo;
-	rep_buf_printf(b, "<h3 id=\"area-%s\"%s>", geo, kind == REL_GEO_SUBREGION ? " class=\"subr\"" : "");
+	strbuf_printf(b, "<h3 id=\"area-%s\"%s>", geo, kind == REL_GEO_SUBREGION ? " class=\"subr\"" : "");
 	H(b, name);
 	if (kind == REL_GEO_SUBREGION && g.region && *g.region) {
 		P(b, " <span class=\"in\">(subregion of ");
 		H(b, g.region);
 		P(b, ")</span>");
 	}
-	rep_buf_printf(b, "</h3><table class=\"area\" data-geo=\"%s\" data-kind=\"%s\"><thead><tr>"
+	strbuf_printf(b, "</h3><table class=\"area\" data-geo=\"%s\" data-kind=\"%s\"><thead><tr>"
 	               "<th class=\"l\"></th>", geo, rel_geo_kind_name(kind));
 	for (int y = 0; y < pg->n_years; y++)
-		rep_buf_printf(b, "<th>%d</th>", pg->years[y]);
+		strbuf_printf(b, "<th>%d</th>", pg->years[y]);
 	P(b, "</tr></thead><tbody>");
 	for (int ind = 0; ind < REL_NIND; ind++)
 		row_line(b, pg, rep_indicator_label(ind), kind, geo, ind);
@@ -651,7 +651,7 @@ static void area_table(rep_buf *b, const page *pg, int kind, const char *geo,
 		} else {
 			P(b, "<td data-measure=\"countries\"");
 			data_attrs(b, &k, rel_status_name(r->status));
-			rep_buf_printf(b, ">%lu/%zu</td>", (unsigned long)r->countries, in);
+			strbuf_printf(b, ">%lu/%zu</td>", (unsigned long)r->countries, in);
 		}
 	}
 	P(b, "</tr>");
@@ -683,16 +683,16 @@ static void area_table(rep_buf *b, const page *pg, int kind, const char *geo,
 	P(b, "</tbody></table>");
 }
 
-static void footnotes(rep_buf *b, const page *pg)
+static void footnotes(strbuf *b, const page *pg)
 {
 	P(b, "<section id=\"notes\"><h2>Notes</h2><ul class=\"fn\">");
-	rep_buf_printf(b, "<li><strong>x<sup>1</sup></strong> suppressed: a small cell "
+	strbuf_printf(b, "<li><strong>x<sup>1</sup></strong> suppressed: a small cell "
 	               "(primary suppression; %zu cells in this release).</li>",
 	               pg->n_status[REL_PRIMARY]);
-	rep_buf_printf(b, "<li><strong>x<sup>2</sup></strong> suppressed to protect another "
+	strbuf_printf(b, "<li><strong>x<sup>2</sup></strong> suppressed to protect another "
 	               "cell, which could otherwise be worked out from the totals (secondary "
 	               "suppression; %zu cells).</li>", pg->n_status[REL_SECONDARY]);
-	rep_buf_printf(b, "<li><strong>&#177;<sup>&#8224;</sup></strong> differentially "
+	strbuf_printf(b, "<li><strong>&#177;<sup>&#8224;</sup></strong> differentially "
 	               "private value with its 90%% margin of error, rounded to one decimal (the CSV "
 	               "files give it exactly; %zu cells); charts draw the margin as an error bar. "
 	               "The margin allows for the rounding and for keeping every value "
@@ -700,17 +700,17 @@ static void footnotes(rep_buf *b, const page *pg)
 	               "counts of the same breakdown down; true zeros are covered more often "
 	               "than 90%%. Noisy values can be negative.</li>",
 	               pg->n_status[REL_NOISY]);
-	rep_buf_printf(b, "<li><strong>lo&#8211;hi<sup>&#8225;</sup></strong> the value lies in "
+	strbuf_printf(b, "<li><strong>lo&#8211;hi<sup>&#8225;</sup></strong> the value lies in "
 	               "this interval because a country censored a small count (e.g. &#8220;&lt;5&#8221;);"
 	               " &#8805;lo: no upper bound (%zu cells). Charts plot the midpoint with a dashed "
 	               "range.</li>", pg->n_interval);
-	rep_buf_printf(b, "<li><strong>..</strong> not available: not reported, or not published "
+	strbuf_printf(b, "<li><strong>..</strong> not available: not reported, or not published "
 	               "in this release, e.g. the quarters of an annual release (%zu cells). Not "
 	               "available is never zero.</li>", pg->n_status[REL_MISSING]);
-	rep_buf_printf(b, "<li><sup>p</sup> partial year: built from fewer than four quarters "
+	strbuf_printf(b, "<li><sup>p</sup> partial year: built from fewer than four quarters "
 	               "(%zu cells); hollow points in charts, left out of the panel.</li>",
 	               pg->n_flag[3]);
-	rep_buf_printf(b, "<li><sup>c</sup> includes a censored value (%zu cells); "
+	strbuf_printf(b, "<li><sup>c</sup> includes a censored value (%zu cells); "
 	               "<sup>a</sup> includes a total reported as not the sum of its parts "
 	               "(%zu); <sup>d</sup> includes a value derived from a finer breakdown "
 	               "(%zu).</li>", pg->n_flag[1], pg->n_flag[0], pg->n_flag[2]);
@@ -729,7 +729,7 @@ static void footnotes(rep_buf *b, const page *pg)
 	     "only.</li></ul></section>\n");
 }
 
-int rep_html_render(const rel_table *rel, const codelists *cl, rep_buf *b, diag *d)
+int rep_html_render(const rel_table *rel, const codelists *cl, strbuf *b, diag *d)
 {
 	page pg;
 	memset(&pg, 0, sizeof pg);
@@ -813,11 +813,11 @@ int rep_html_render(const rel_table *rel, const codelists *cl, rep_buf *b, diag 
 
 	int latest = pg.n_years ? pg.years[pg.n_years - 1] : 0;
 	if (latest && ns) {
-		rep_buf_printf(b, "<section id=\"groups\"><h2>Women, men, girls and boys among detected "
+		strbuf_printf(b, "<section id=\"groups\"><h2>Women, men, girls and boys among detected "
 		               "victims, %d</h2><figure class=\"chart\" id=\"chart-groups\">", latest);
 		bar_chart(b, &pg, "Share of detected victims by sex and age group", kinds, codes, ns,
 		          period_make(latest, 0), CUBE_S_GROUP, CUBE_NGROUP);
-		rep_buf_printf(b, "</figure></section>\n<section id=\"forms\"><h2>Forms of exploitation, "
+		strbuf_printf(b, "</figure></section>\n<section id=\"forms\"><h2>Forms of exploitation, "
 		               "%d</h2><figure class=\"chart\" id=\"chart-forms\">", latest);
 		bar_chart(b, &pg, "Share of detected victims by form of exploitation", kinds, codes, ns,
 		          period_make(latest, 0), CUBE_S_FORM, CUBE_NFORM);
@@ -832,15 +832,15 @@ int rep_html_render(const rel_table *rel, const codelists *cl, rep_buf *b, diag 
 	footnotes(b, &pg);
 	P(b, "</body>\n</html>\n");
 	free(pg.ctry);
-	return rep_buf_ok(b, d);
+	return strbuf_ok(b, d);
 }
 
 int rep_html_write(const rel_table *rel, const codelists *cl, const char *path, diag *d)
 {
-	rep_buf b = {0};
+	strbuf b = {0};
 	int rc = rep_html_render(rel, cl, &b, d);
 	if (rc == 0)
 		rc = rep_buf_write(&b, path, d);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	return rc;
 }

@@ -43,7 +43,7 @@
 #include "privacy/release.h"
 #include "reports/rbuf.h"
 
-int rep_html_render(const rel_table *rel, const codelists *cl, rep_buf *out, diag *d);
+int rep_html_render(const rel_table *rel, const codelists *cl, strbuf *out, diag *d);
 int rep_html_write(const rel_table *rel, const codelists *cl, const char *path, diag *d);
 
 #endif

@@ -1,7 +1,6 @@
 /* rbuf: see rbuf.h. */
 #include "reports/rbuf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,138 +9,43 @@
 #include <sys/stat.h>
 #include "core/atomic.h"
 
-void rep_buf_free(rep_buf *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof *b);
-}
-
-void rep_buf_put(rep_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 1024;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *ns = realloc(b->s, nc);
-		if (!ns) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-void rep_buf_puts(rep_buf *b, const char *s)
-{
-	rep_buf_put(b, s, strlen(s));
-}
-
-void rep_buf_printf(rep_buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (k < 0) {
-		b->oom = 1;
-		return;
-	}
-	if ((size_t)k < sizeof tmp) {
-		rep_buf_put(b, tmp, (size_t)k);
-		return;
-	}
-	char *big = malloc((size_t)k + 1);
-	if (!big) {
-		b->oom = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)k + 1, fmt, ap);
-	va_end(ap);
-	rep_buf_put(b, big, (size_t)k);
-	free(big);
-}
-
-void rep_buf_csv(rep_buf *b, const char *s)
+void rep_buf_csv(strbuf *b, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
-		rep_buf_puts(b, s);
+		strbuf_puts(b, s);
 		return;
 	}
-	rep_buf_puts(b, "\"");
+	strbuf_puts(b, "\"");
 	for (const char *p = s; *p; p++) {
 		if (*p == '"')
-			rep_buf_puts(b, "\"\"");
+			strbuf_puts(b, "\"\"");
 		else
-			rep_buf_put(b, p, 1);
+			strbuf_put(b, p, 1);
 	}
-	rep_buf_puts(b, "\"");
+	strbuf_puts(b, "\"");
 }
 
-void rep_buf_html(rep_buf *b, const char *s)
+void rep_buf_html(strbuf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '&': rep_buf_puts(b, "&amp;"); break;
-		case '<': rep_buf_puts(b, "&lt;"); break;
-		case '>': rep_buf_puts(b, "&gt;"); break;
-		case '"': rep_buf_puts(b, "&quot;"); break;
-		case '\'': rep_buf_puts(b, "&#39;"); break;
+		case '&': strbuf_puts(b, "&amp;"); break;
+		case '<': strbuf_puts(b, "&lt;"); break;
+		case '>': strbuf_puts(b, "&gt;"); break;
+		case '"': strbuf_puts(b, "&quot;"); break;
+		case '\'': strbuf_puts(b, "&#39;"); break;
 		default:
 			if (*p < 0x20 && *p != '\n' && *p != '\t')
-				rep_buf_puts(b, " "); /* not allowed in XML 1.0 */
+				strbuf_puts(b, " "); /* not allowed in XML 1.0 */
 			else
-				rep_buf_put(b, (const char *)p, 1);
+				strbuf_put(b, (const char *)p, 1);
 		}
 	}
 }
 
-void rep_buf_json(rep_buf *b, const char *s)
+int rep_buf_write(const strbuf *b, const char *path, diag *d)
 {
-	rep_buf_puts(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': rep_buf_puts(b, "\\\""); break;
-		case '\\': rep_buf_puts(b, "\\\\"); break;
-		case '\n': rep_buf_puts(b, "\\n"); break;
-		case '\r': rep_buf_puts(b, "\\r"); break;
-		case '\t': rep_buf_puts(b, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				rep_buf_printf(b, "\\u%04x", *p);
-			else
-				rep_buf_put(b, (const char *)p, 1);
-		}
-	}
-	rep_buf_puts(b, "\"");
-}
-
-void rep_buf_double(rep_buf *b, double v)
-{
-	char out[40];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, sizeof out, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			break;
-	}
-	rep_buf_puts(b, out);
-}
-
-int rep_buf_ok(const rep_buf *b, diag *d)
-{
-	return b->oom ? diag_fail(d, EX_OSERR, "out of memory") : 0;
-}
-
-int rep_buf_write(const rep_buf *b, const char *path, diag *d)
-{
-	if (rep_buf_ok(b, d) != 0)
+	if (strbuf_ok(b, d) != 0)
 		return -1;
 	atomic_file af;
 	if (atomic_open(path, 0644, &af, d) != 0)
@@ -153,7 +57,7 @@ int rep_buf_write(const rep_buf *b, const char *path, diag *d)
 	return atomic_commit(&af, d);
 }
 
-int rep_buf_write_dir(const char *dir, const char *const *names, const rep_buf *b, size_t n,
+int rep_buf_write_dir(const char *dir, const char *const *names, const strbuf *b, size_t n,
                       diag *d)
 {
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)

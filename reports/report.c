@@ -17,7 +17,7 @@ int rep_write_all(const rel_table *rel, const codelists *cl, const pop_table *po
 {
 	enum { NF = 4 };
 	static const char *const names[NF] = {"tidy.csv", "sdmx.csv", "dsd.json", "report.html"};
-	rep_buf b[NF];
+	strbuf b[NF];
 	memset(b, 0, sizeof b);
 	int rc = -1;
 	if (rep_tidy_render(rel, cl, pop, &b[0], d) != 0 || rep_sdmx_render(rel, &b[1], d) != 0 ||
@@ -26,6 +26,6 @@ int rep_write_all(const rel_table *rel, const codelists *cl, const pop_table *po
 	rc = rep_buf_write_dir(outdir, names, b, NF, d);
 out:
 	for (int i = 0; i < NF; i++)
-		rep_buf_free(&b[i]);
+		strbuf_free(&b[i]);
 	return rc;
 }

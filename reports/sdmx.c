@@ -16,9 +16,9 @@ static const char *conf_status(int st)
 	return st == REL_PRIMARY ? "C" : st == REL_SECONDARY ? "D" : "F";
 }
 
-int rep_sdmx_render(const rel_table *rel, rep_buf *out, diag *d)
+int rep_sdmx_render(const rel_table *rel, strbuf *out, diag *d)
 {
-	rep_buf_puts(out, REP_SDMX_HEADER "\n");
+	strbuf_puts(out, REP_SDMX_HEADER "\n");
 	for (size_t i = 0; i < rel_n_rows(rel); i++) {
 		const rel_row *r = rel_row_at(rel, i);
 		rep_sdmx_codes c;
@@ -27,51 +27,51 @@ int rep_sdmx_render(const rel_table *rel, rep_buf *out, diag *d)
 		char per[16], fl[8];
 		period_format(r->period, per);
 		cube_flags_str(r->flags, fl);
-		rep_buf_printf(out, "%s,%s,%s,%s,%s,%s,%s,%s,PS,", REP_SDMX_DATAFLOW, r->geo, per,
+		strbuf_printf(out, "%s,%s,%s,%s,%s,%s,%s,%s,PS,", REP_SDMX_DATAFLOW, r->geo, per,
 		               rel_indicator_code(r->indicator), c.sex, c.age, c.form, c.cit);
 		if (r->has_value)
-			rep_buf_printf(out, "%lld", (long long)r->value);
-		rep_buf_printf(out, ",%s,%s,", obs_status(r->status), conf_status(r->status));
+			strbuf_printf(out, "%lld", (long long)r->value);
+		strbuf_printf(out, ",%s,%s,", obs_status(r->status), conf_status(r->status));
 		if (r->has_interval && !r->has_value) {
-			rep_buf_printf(out, "%lld,", (long long)r->lo);
+			strbuf_printf(out, "%lld,", (long long)r->lo);
 			if (r->hi != REL_UNBOUNDED)
-				rep_buf_printf(out, "%lld", (long long)r->hi);
+				strbuf_printf(out, "%lld", (long long)r->hi);
 		} else
-			rep_buf_puts(out, ",");
-		rep_buf_puts(out, ",");
+			strbuf_puts(out, ",");
+		strbuf_puts(out, ",");
 		if (r->status == REL_NOISY)
-			rep_buf_double(out, r->moe);
-		rep_buf_printf(out, ",flags=%s;countries=%lu\n", fl, (unsigned long)r->countries);
+			strbuf_double(out, r->moe);
+		strbuf_printf(out, ",flags=%s;countries=%lu\n", fl, (unsigned long)r->countries);
 	}
-	return rep_buf_ok(out, d);
+	return strbuf_ok(out, d);
 }
 
 int rep_sdmx_write(const rel_table *rel, const char *path, diag *d)
 {
-	rep_buf b = {0};
+	strbuf b = {0};
 	int rc = rep_sdmx_render(rel, &b, d);
 	if (rc == 0)
 		rc = rep_buf_write(&b, path, d);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	return rc;
 }
 
-static void codelist_json(rep_buf *b, const char *id, const rep_code *cl)
+static void codelist_json(strbuf *b, const char *id, const rep_code *cl)
 {
-	rep_buf_puts(b, "\"codelist\": ");
-	rep_buf_json(b, id);
-	rep_buf_puts(b, ", \"codes\": [");
+	strbuf_puts(b, "\"codelist\": ");
+	strbuf_json(b, id);
+	strbuf_puts(b, ", \"codes\": [");
 	for (size_t i = 0; cl && cl[i].code; i++) {
-		rep_buf_puts(b, i ? ", {\"id\": " : "{\"id\": ");
-		rep_buf_json(b, cl[i].code);
-		rep_buf_puts(b, ", \"name\": ");
-		rep_buf_json(b, cl[i].label);
-		rep_buf_puts(b, "}");
+		strbuf_puts(b, i ? ", {\"id\": " : "{\"id\": ");
+		strbuf_json(b, cl[i].code);
+		strbuf_puts(b, ", \"name\": ");
+		strbuf_json(b, cl[i].label);
+		strbuf_puts(b, "}");
 	}
-	rep_buf_puts(b, "]");
+	strbuf_puts(b, "]");
 }
 
-int rep_sdmx_render_dsd(rep_buf *b, diag *d)
+int rep_sdmx_render_dsd(strbuf *b, diag *d)
 {
 	static const struct { const char *id, *cl, *desc; } dims[] = {
 		{"REF_AREA", "CL_AREA_TIPSTAT", "ISO 3166-1 alpha-3 code of a country, or UN M49 "
@@ -92,50 +92,50 @@ int rep_sdmx_render_dsd(rep_buf *b, diag *d)
 		{"MOE", NULL, "90% margin of error of a noisy (differentially private) value"},
 		{"COMMENT", NULL, "flags=<letters of acdp>;countries=<contributing countries>"},
 	};
-	rep_buf_puts(b, "{\n  \"dataflow\": ");
-	rep_buf_json(b, REP_SDMX_DATAFLOW);
-	rep_buf_puts(b, ",\n  \"agency\": \"TIPSTAT\", \"id\": \"DF_TIP\", \"version\": \"1.0\","
+	strbuf_puts(b, "{\n  \"dataflow\": ");
+	strbuf_json(b, REP_SDMX_DATAFLOW);
+	strbuf_puts(b, ",\n  \"agency\": \"TIPSTAT\", \"id\": \"DF_TIP\", \"version\": \"1.0\","
 	                "\n  \"name\": \"Trafficking in persons: detected victims and offenders\","
 	                "\n  \"dimensions\": [");
 	for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
-		rep_buf_printf(b, "%s\n    {\"id\": ", i ? "," : "");
-		rep_buf_json(b, dims[i].id);
-		rep_buf_printf(b, ", \"position\": %zu, ", i + 1);
+		strbuf_printf(b, "%s\n    {\"id\": ", i ? "," : "");
+		strbuf_json(b, dims[i].id);
+		strbuf_printf(b, ", \"position\": %zu, ", i + 1);
 		if (dims[i].cl)
 			codelist_json(b, dims[i].cl, rep_sdmx_codelist(dims[i].id));
 		else
-			rep_buf_puts(b, "\"codelist\": null");
+			strbuf_puts(b, "\"codelist\": null");
 		if (dims[i].desc) {
-			rep_buf_puts(b, ", \"description\": ");
-			rep_buf_json(b, dims[i].desc);
+			strbuf_puts(b, ", \"description\": ");
+			strbuf_json(b, dims[i].desc);
 		}
-		rep_buf_puts(b, "}");
+		strbuf_puts(b, "}");
 	}
-	rep_buf_puts(b, "\n  ],\n  \"measure\": {\"id\": \"OBS_VALUE\", \"type\": \"integer\", "
+	strbuf_puts(b, "\n  ],\n  \"measure\": {\"id\": \"OBS_VALUE\", \"type\": \"integer\", "
 	                "\"description\": \"Empty when the cell is suppressed, missing or an interval\"},"
 	                "\n  \"attributes\": [");
 	for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-		rep_buf_printf(b, "%s\n    {\"id\": ", i ? "," : "");
-		rep_buf_json(b, attrs[i].id);
-		rep_buf_puts(b, ", ");
+		strbuf_printf(b, "%s\n    {\"id\": ", i ? "," : "");
+		strbuf_json(b, attrs[i].id);
+		strbuf_puts(b, ", ");
 		if (attrs[i].cl)
 			codelist_json(b, attrs[i].cl, rep_sdmx_codelist(attrs[i].id));
 		else
-			rep_buf_puts(b, "\"codelist\": null");
-		rep_buf_puts(b, ", \"description\": ");
-		rep_buf_json(b, attrs[i].desc);
-		rep_buf_puts(b, "}");
+			strbuf_puts(b, "\"codelist\": null");
+		strbuf_puts(b, ", \"description\": ");
+		strbuf_json(b, attrs[i].desc);
+		strbuf_puts(b, "}");
 	}
-	rep_buf_puts(b, "\n  ]\n}\n");
-	return rep_buf_ok(b, d);
+	strbuf_puts(b, "\n  ]\n}\n");
+	return strbuf_ok(b, d);
 }
 
 int rep_sdmx_write_dsd(const char *path, diag *d)
 {
-	rep_buf b = {0};
+	strbuf b = {0};
 	int rc = rep_sdmx_render_dsd(&b, d);
 	if (rc == 0)
 		rc = rep_buf_write(&b, path, d);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	return rc;
 }

@@ -35,11 +35,11 @@
 	"CITIZENSHIP_CLASS,UNIT_MEASURE,OBS_VALUE,OBS_STATUS,CONF_STATUS,LOWER_BOUND," \
 	"UPPER_BOUND,MOE,COMMENT"
 
-int rep_sdmx_render(const rel_table *rel, rep_buf *out, diag *d);
+int rep_sdmx_render(const rel_table *rel, strbuf *out, diag *d);
 int rep_sdmx_write(const rel_table *rel, const char *path, diag *d);
 /* The DSD as JSON: dataflow, dimensions with their codelists, the measure
  * and the attributes with their codelists. */
-int rep_sdmx_render_dsd(rep_buf *out, diag *d);
+int rep_sdmx_render_dsd(strbuf *out, diag *d);
 int rep_sdmx_write_dsd(const char *path, diag *d);
 
 #endif

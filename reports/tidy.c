@@ -33,21 +33,21 @@ static int64_t cell_population(const rel_table *rel, const codelists *cl, const 
 	return n == r->countries && n > 0 && sum > 0 ? sum : -1;
 }
 
-static void row_start(rep_buf *b, const rep_geo_info *g, int ind, const rep_tidy_labels *l,
+static void row_start(strbuf *b, const rep_geo_info *g, int ind, const rep_tidy_labels *l,
                       const char *year, const char *unit)
 {
 	const char *f[11] = {g->iso3, g->name, g->region, g->subregion, rep_indicator_label(ind),
 		l->dimension, l->category, l->sex, l->age, year, unit};
 	for (int i = 0; i < 11; i++) {
 		rep_buf_csv(b, f[i]);
-		rep_buf_puts(b, ",");
+		strbuf_puts(b, ",");
 	}
 }
 
 int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *pop,
-                    rep_buf *out, diag *d)
+                    strbuf *out, diag *d)
 {
-	rep_buf_puts(out, REP_TIDY_HEADER "\n");
+	strbuf_puts(out, REP_TIDY_HEADER "\n");
 	for (size_t i = 0; i < rel_n_rows(rel); i++) {
 		const rel_row *r = rel_row_at(rel, i);
 		rep_tidy_labels l;
@@ -63,19 +63,19 @@ int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *
 		row_start(out, &g, r->indicator, &l, year, "Counts");
 		/* VALUE */
 		if (r->has_value)
-			rep_buf_printf(out, "%lld", (long long)r->value);
-		rep_buf_printf(out, ",%s,%s,", rel_status_name(r->status), fl);
+			strbuf_printf(out, "%lld", (long long)r->value);
+		strbuf_printf(out, ",%s,%s,", rel_status_name(r->status), fl);
 		/* Lower, Upper, MOE */
 		if (r->has_interval) {
-			rep_buf_printf(out, "%lld,", (long long)r->lo);
+			strbuf_printf(out, "%lld,", (long long)r->lo);
 			if (r->hi != REL_UNBOUNDED)
-				rep_buf_printf(out, "%lld", (long long)r->hi);
+				strbuf_printf(out, "%lld", (long long)r->hi);
 		} else
-			rep_buf_puts(out, ",");
-		rep_buf_puts(out, ",");
+			strbuf_puts(out, ",");
+		strbuf_puts(out, ",");
 		if (r->status == REL_NOISY)
-			rep_buf_double(out, r->moe);
-		rep_buf_printf(out, ",%lu\n", (unsigned long)r->countries);
+			strbuf_double(out, r->moe);
+		strbuf_printf(out, ",%lu\n", (unsigned long)r->countries);
 
 		/* the rate row */
 		if (!pop || r->slot != CUBE_S_TOTAL || period_quarter(r->period) != 0 ||
@@ -87,29 +87,29 @@ int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *
 		double k = 100000.0 / (double)p;
 		row_start(out, &g, r->indicator, &l, year, "Rate per 100,000 population");
 		if (r->has_value)
-			rep_buf_printf(out, "%.3f", (double)r->value * k);
-		rep_buf_printf(out, ",%s,%s,", rel_status_name(r->status), fl);
+			strbuf_printf(out, "%.3f", (double)r->value * k);
+		strbuf_printf(out, ",%s,%s,", rel_status_name(r->status), fl);
 		if (r->has_interval) {
-			rep_buf_printf(out, "%.3f,", (double)r->lo * k);
+			strbuf_printf(out, "%.3f,", (double)r->lo * k);
 			if (r->hi != REL_UNBOUNDED)
-				rep_buf_printf(out, "%.3f", (double)r->hi * k);
+				strbuf_printf(out, "%.3f", (double)r->hi * k);
 		} else
-			rep_buf_puts(out, ",");
-		rep_buf_puts(out, ",");
+			strbuf_puts(out, ",");
+		strbuf_puts(out, ",");
 		if (r->status == REL_NOISY)
-			rep_buf_printf(out, "%.3f", r->moe * k);
-		rep_buf_printf(out, ",%lu\n", (unsigned long)r->countries);
+			strbuf_printf(out, "%.3f", r->moe * k);
+		strbuf_printf(out, ",%lu\n", (unsigned long)r->countries);
 	}
-	return rep_buf_ok(out, d);
+	return strbuf_ok(out, d);
 }
 
 int rep_tidy_write(const rel_table *rel, const codelists *cl, const pop_table *pop,
                    const char *path, diag *d)
 {
-	rep_buf b = {0};
+	strbuf b = {0};
 	int rc = rep_tidy_render(rel, cl, pop, &b, d);
 	if (rc == 0)
 		rc = rep_buf_write(&b, path, d);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	return rc;
 }

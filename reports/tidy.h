@@ -40,7 +40,7 @@
  * rows).  A geography missing from the codelists is an error
  * (EX_DATAERR). */
 int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *pop,
-                    rep_buf *out, diag *d);
+                    strbuf *out, diag *d);
 /* Render and write atomically to path. */
 int rep_tidy_write(const rel_table *rel, const codelists *cl, const pop_table *pop,
                    const char *path, diag *d);

@@ -250,7 +250,7 @@ static int has_line(const char *buf, const char *line)
 static void test_tidy(void **state)
 {
 	fx *f = *state;
-	rep_buf b = {0};
+	strbuf b = {0};
 	diag d = DIAG_INIT;
 	assert_int_equal(rep_tidy_render(&f->rel, &f->cl, &f->pop, &b, &d), 0);
 	const char *s = b.s;
@@ -308,14 +308,14 @@ static void test_tidy(void **state)
 	for (const char *p = s; *p; p++)
 		lines += *p == '\n';
 	assert_int_equal(lines, 1 + 32 + 15);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	diag_free(&d);
 }
 
 static void test_sdmx(void **state)
 {
 	fx *f = *state;
-	rep_buf b = {0};
+	strbuf b = {0};
 	diag d = DIAG_INIT;
 	assert_int_equal(rep_sdmx_render(&f->rel, &b, &d), 0);
 	const char *s = b.s;
@@ -335,7 +335,7 @@ static void test_sdmx(void **state)
 	for (const char *p = s; *p; p++)
 		lines += *p == '\n';
 	assert_int_equal(lines, 1 + 32);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 
 	/* the DSD lists every dimension and its codes */
 	assert_int_equal(rep_sdmx_render_dsd(&b, &d), 0);
@@ -354,7 +354,7 @@ static void test_sdmx(void **state)
 	assert_string_equal(json_get_str(codes->items[4], "id"), "_T");
 	assert_string_equal(json_get_str(doc.root, "dataflow"), "TIPSTAT:DF_TIP(1.0)");
 	json_free(&doc);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	diag_free(&d);
 }
 
@@ -580,7 +580,7 @@ static void assert_area_tables(const char *s)
 static void test_html(void **state)
 {
 	fx *f = *state;
-	rep_buf b = {0};
+	strbuf b = {0};
 	diag d = DIAG_INIT;
 	assert_int_equal(rep_html_render(&f->rel, &f->cl, &b, &d), 0);
 	const char *s = b.s;
@@ -646,7 +646,7 @@ static void test_html(void **state)
 	/* the legend names the combined segment in the groups chart only (the
 	 * forms chart has no bar: the areas have no form breakdown) */
 	assert_int_equal(count(s, ">x suppressed (combined)</text>"), 1);
-	rep_buf_free(&b);
+	strbuf_free(&b);
 
 	/* a DP release: the margin is shown to one decimal in the page, exactly in
 	 * the tidy file; a negative noisy value is shown as it is */
@@ -668,10 +668,10 @@ static void test_html(void **state)
 		assert_non_null(strstr(b.s, "World 2020: 262 &#177; 23.7 (noisy, 90% margin)"));
 		assert_non_null(strstr(b.s, "dp (differential privacy"));
 		assert_cells_match_release(b.s, &dp, &f->cl, 5 * 2);
-		rep_buf_free(&b);
+		strbuf_free(&b);
 		assert_int_equal(rep_tidy_render(&dp, &f->cl, NULL, &b, &d), 0);
 		assert_non_null(strstr(b.s, ",262,noisy,,,,23.73340622355812,1\n"));
-		rep_buf_free(&b);
+		strbuf_free(&b);
 		rel_free(&dp);
 	}
 
@@ -684,7 +684,7 @@ static void test_html(void **state)
 	assert_non_null(strstr(b.s, "<div class=\"banner\" id=\"not-private\" role=\"alert\">NOT PRIVATE"));
 	assert_non_null(strstr(b.s, "NOT PRIVATE: raw counts &lt;for testing&gt; &amp; more"));
 	assert_non_null(strstr(b.s, "<title>NOT PRIVATE &#8211; "));
-	rep_buf_free(&b);
+	strbuf_free(&b);
 	rel_free(&np);
 	diag_free(&d);
 }
