@@ -8,6 +8,9 @@
 #include <sysexits.h>
 #include <time.h>
 #include "aggregator/auditlog.h"
+#include "core/sqlx.h"
+
+#define DB_WHAT "privacy-budget ledger" /* the prefix of SQLite errors */
 
 /* --- values ------------------------------------------------------------------ */
 
@@ -338,41 +341,12 @@ static const char SCHEMA[] =
 	"    OR NEW.name <> OLD.name\n"
 	"  BEGIN SELECT RAISE(ABORT, 'ledger: total below what is spent'); END;\n";
 
-static int db_code(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EX_TEMPFAIL;
-	case SQLITE_READONLY:
-		return EX_NOPERM;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return EX_DATAERR;
-	default:
-		return EX_IOERR;
-	}
-}
-
-static int db_fail(sqlite3 *db, int rc, diag *d)
-{
-	return diag_fail(d, db_code(rc), "privacy-budget ledger: %s", sqlite3_errmsg(db));
-}
-
-static void now_utc(char ts[21])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int ledger_init(sqlite3 *db, diag *d)
 {
 	char *err = NULL;
 	int rc = sqlite3_exec(db, SCHEMA, NULL, NULL, &err);
 	if (rc != SQLITE_OK) {
-		diag_fail(d, db_code(rc), "privacy-budget ledger: %s", err ? err : sqlite3_errmsg(db));
+		diag_fail(d, sqlx_code(rc), "privacy-budget ledger: %s", err ? err : sqlite3_errmsg(db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -386,12 +360,12 @@ static int tables_exist(sqlite3 *db, int *exists, diag *d)
 	int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
 	                            "AND name IN ('ledger_budget', 'ledger_spend')", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	rc = sqlite3_step(st);
 	*exists = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 2;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	return 0;
 }
 
@@ -406,7 +380,7 @@ static int read_budget(sqlite3 *db, const char *budget, int *found, int64_t *tot
 	                            "ledger_spend WHERE budget = ?1) FROM ledger_budget "
 	                            "WHERE name = ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, budget, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -416,32 +390,7 @@ static int read_budget(sqlite3 *db, const char *budget, int *found, int64_t *tot
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, rc, d);
-	return 0;
-}
-
-static int rollback(sqlite3 *db)
-{
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-static int begin(sqlite3 *db, diag *d)
-{
-	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
-	return 0;
-}
-
-static int commit(sqlite3 *db, diag *d)
-{
-	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, d);
-		return rollback(db);
-	}
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	return 0;
 }
 
@@ -456,12 +405,12 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 		                 budget, (long long)LEDGER_MAX_RHO);
 	if (ledger_init(db, d) != 0)
 		return -1;
-	if (begin(db, d) != 0)
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
 	int found;
 	int64_t old_total, spent;
 	if (read_budget(db, budget, &found, &old_total, &spent, d) != 0)
-		return rollback(db);
+		return sqlx_rollback(db);
 	char t[LEDGER_RHO_STR], o[LEDGER_RHO_STR], s[LEDGER_RHO_STR];
 	ledger_format_rho(total, t);
 	ledger_format_rho(old_total, o);
@@ -469,15 +418,15 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 	if (total < spent) {
 		diag_fail(d, EX_DATAERR, "budget '%s': a total of %s rho is below the %s rho already "
 		          "spent; spending cannot be undone", budget, t, s);
-		return rollback(db);
+		return sqlx_rollback(db);
 	}
-	char detail[256], ts[21];
+	char detail[256], ts[SQLX_TS_LEN];
 	snprintf(detail, sizeof detail, "budget=%s total=%s previous=%s spent=%s", budget, t,
 	         found ? o : "none", s);
 	int64_t seq;
 	if (audit_append(db, actor, "budget.set", detail, &seq, d) != 0)
-		return rollback(db);
-	now_utc(ts);
+		return sqlx_rollback(db);
+	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db,
 	                            found ? "UPDATE ledger_budget SET total = ?2, updated = ?3, "
@@ -486,8 +435,8 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 	                                    "updated, audit_seq) VALUES(?1, ?2, ?3, ?3, ?4)",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		db_fail(db, rc, d);
-		return rollback(db);
+		sqlx_fail(db, rc, DB_WHAT, d);
+		return sqlx_rollback(db);
 	}
 	sqlite3_bind_text(st, 1, budget, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, total);
@@ -496,10 +445,10 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		db_fail(db, rc, d);
-		return rollback(db);
+		sqlx_fail(db, rc, DB_WHAT, d);
+		return sqlx_rollback(db);
 	}
-	return commit(db, d);
+	return sqlx_commit(db, DB_WHAT, d);
 }
 
 int ledger_get(sqlite3 *db, const char *budget, int64_t *total, int64_t *spent, diag *d)
@@ -532,7 +481,7 @@ int ledger_list_budgets(sqlite3 *db, ledger_budget **out, size_t *n, diag *d)
 	                            "ON s.budget = b.name GROUP BY b.name ORDER BY b.name",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
@@ -555,7 +504,7 @@ int ledger_list_budgets(sqlite3 *db, ledger_budget **out, size_t *n, diag *d)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	return 0;
 }
 
@@ -575,7 +524,7 @@ int ledger_list_spends(sqlite3 *db, const char *budget, ledger_spend **out, size
 	                            "ledger_spend WHERE ?1 IS NULL OR budget = ?1 ORDER BY id",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	if (budget)
 		sqlite3_bind_text(st, 1, budget, -1, SQLITE_STATIC);
 	size_t cap = 0;
@@ -602,7 +551,7 @@ int ledger_list_spends(sqlite3 *db, const char *budget, ledger_spend **out, size
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	return 0;
 }
 
@@ -641,13 +590,13 @@ static int charge_in_tx(sqlite3 *db, const char *budget, const char *what, int64
 	if (rho > left)
 		return diag_fail(d, EX_NOPERM, "refused: %s rho requested for %s, but only %s rho "
 		                 "is left of budget '%s' (total %s)", r, what, l, budget, t);
-	char ts[21];
-	now_utc(ts);
+	char ts[SQLX_TS_LEN];
+	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "INSERT INTO ledger_spend(budget, what, rho, split, ts, "
 	                            "audit_seq) VALUES(?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, budget, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, rho);
@@ -657,7 +606,7 @@ static int charge_in_tx(sqlite3 *db, const char *budget, const char *what, int64
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	if (out_id)
 		*out_id = sqlite3_last_insert_rowid(db);
 	return 0;
@@ -686,12 +635,12 @@ int ledger_charge(sqlite3 *db, const char *actor, const char *budget, const char
 		return -1;
 	if (ledger_init(db, d) != 0)
 		return -1;
-	if (begin(db, d) != 0)
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
 	int found;
 	int64_t total, spent;
 	if (read_budget(db, budget, &found, &total, &spent, d) != 0)
-		return rollback(db);
+		return sqlx_rollback(db);
 	/* The audit entry comes first (its seq goes in the spend row); the
 	 * check below refuses before anything is committed. */
 	char detail[LEDGER_SPLIT_MAX + 512], r[LEDGER_RHO_STR], l[LEDGER_RHO_STR];
@@ -701,8 +650,8 @@ int ledger_charge(sqlite3 *db, const char *actor, const char *budget, const char
 	         *canon ? " split=" : "", canon);
 	int64_t seq;
 	if (audit_append(db, actor, "budget.spend", detail, &seq, d) != 0)
-		return rollback(db);
+		return sqlx_rollback(db);
 	if (charge_in_tx(db, budget, what, rho, canon, seq, out_id, d) != 0)
-		return rollback(db);
-	return commit(db, d);
+		return sqlx_rollback(db);
+	return sqlx_commit(db, DB_WHAT, d);
 }

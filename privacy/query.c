@@ -15,6 +15,9 @@
 #include "privacy/dpsample.h"
 #include "privacy/ledger.h"
 #include "privacy/researcher.h"
+#include "core/sqlx.h"
+
+#define DB_WHAT "warehouse" /* the prefix of SQLite errors */
 
 #define NAXES (1 + REQ_NDIM)      /* geo, then the dims */
 #define CODE_MAX 16
@@ -22,34 +25,6 @@
 static const char *const cit_classes[] = {"domestic", "samesub", "othersub", "otherreg", "U"};
 
 /* --- small helpers ---------------------------------------------------------- */
-
-static int db_fail(sqlite3 *db, int rc, diag *d)
-{
-	int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? EX_TEMPFAIL : EX_IOERR;
-	return diag_fail(d, code, "warehouse: %s", sqlite3_errmsg(db));
-}
-
-static int rollback(sqlite3 *db)
-{
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-static int begin(sqlite3 *db, diag *d)
-{
-	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, d);
-}
-
-static int commit(sqlite3 *db, diag *d)
-{
-	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, d);
-		return rollback(db);
-	}
-	return 0;
-}
 
 static char *xstrdup(const char *s)
 {
@@ -97,7 +72,7 @@ int qry_init(sqlite3 *db, diag *d)
 	                      "qry_answer BEGIN SELECT RAISE(ABORT, 'released answers are "
 	                      "final'); END;\n",
 	                      NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, d);
+	return rc == SQLITE_OK ? 0 : sqlx_fail(db, rc, DB_WHAT, d);
 }
 
 void qry_sigma2(int64_t rho, uint64_t *num, uint64_t *den)
@@ -571,7 +546,7 @@ static int find_exact(sqlite3 *db, const char *qid, int64_t rho, int seeded, sto
 	                            "AND seeded = ? AND eff_rho >= ? ORDER BY eff_rho DESC, id LIMIT 1",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, qid, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, seeded);
 	sqlite3_bind_int64(st, 3, rho);
@@ -585,7 +560,7 @@ static int find_exact(sqlite3 *db, const char *qid, int64_t rho, int seeded, sto
 		}
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, d);
+	return rc == SQLITE_DONE ? 0 : sqlx_fail(db, rc, DB_WHAT, d);
 }
 
 /* Map a geography code at level `from` to level `to` (to <= from). */
@@ -816,7 +791,7 @@ static int find_base(sqlite3 *db, const codelists *cl, const req_request *r, int
 	                            "AND (dims & ?) = ? ORDER BY eff_rho DESC, n_cells, id LIMIT 256",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, r->indicator, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, seeded);
 	sqlite3_bind_int64(st, 3, rho);
@@ -853,25 +828,22 @@ static int find_base(sqlite3 *db, const codelists *cl, const req_request *r, int
 		memset(body, 0, sizeof *body);
 	}
 	sqlite3_finalize(st);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(db, rc, d);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : sqlx_fail(db, rc, DB_WHAT, d);
 }
 
 static int store(sqlite3 *db, const req_request *r, const qry_answer *a, const char *source,
                  int64_t audit_seq, int64_t *id, diag *d)
 {
-	char filters[REQ_QUESTION_MAX], ts[21];
+	char filters[REQ_QUESTION_MAX], ts[SQLX_TS_LEN];
 	filters_text(r, filters, sizeof filters);
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "INSERT INTO qry_answer(qid, question, indicator, geo, dims,"
 	                            " filters, rho, eff_rho, seeded, as_of_seq, created, researcher, source, "
 	                            "from_id, header, body, n_cells, audit_seq) VALUES(?,?,?,?,?,?,"
 	                            "?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, a->qid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->question, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->indicator, -1, SQLITE_STATIC);
@@ -896,7 +868,7 @@ static int store(sqlite3 *db, const req_request *r, const qry_answer *a, const c
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	*id = sqlite3_last_insert_rowid(db);
 	return 0;
 }
@@ -907,13 +879,13 @@ static void refuse_audit(sqlite3 *db, const req_request *r, const char *qid,
                          const char *reason)
 {
 	diag d2 = DIAG_INIT;
-	if (begin(db, &d2) == 0) {
+	if (sqlx_begin(db, DB_WHAT, &d2) == 0) {
 		char detail[256];
 		snprintf(detail, sizeof detail, "researcher=%s qid=%s reason=%s", r->researcher,
 		         qid[0] ? qid : "none", reason);
 		if (audit_append(db, "query", "query.refused", detail, NULL, &d2) != 0 ||
-		    commit(db, &d2) != 0)
-			rollback(db);
+		    sqlx_commit(db, DB_WHAT, &d2) != 0)
+			sqlx_rollback(db);
 	}
 	diag_free(&d2);
 }
@@ -1042,16 +1014,16 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 		return -1;
 	/* the store first: free answers need no data and no noise */
 	int done;
-	if (begin(db, d) != 0)
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
 	if (try_store(db, cl, r, rho, out->seeded, out, &done, d) != 0)
-		return rollback(db);
+		return sqlx_rollback(db);
 	if (done) {
-		if (commit(db, d) != 0)
+		if (sqlx_commit(db, DB_WHAT, d) != 0)
 			return -1;
 		return budget_left(db, r->researcher, out, d);
 	}
-	rollback(db);
+	sqlx_rollback(db);
 	/* fresh: count and add noise outside the lock, then charge and store */
 	int64_t head;
 	char head_hex[AUDIT_HEX];
@@ -1070,18 +1042,18 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 		free(body.p);
 		return -1;
 	}
-	if (begin(db, d) != 0) {
+	if (sqlx_begin(db, DB_WHAT, d) != 0) {
 		free(body.p);
 		return -1;
 	}
 	/* someone may have answered the same question meanwhile */
 	if (try_store(db, cl, r, rho, out->seeded, out, &done, d) != 0) {
 		free(body.p);
-		return rollback(db);
+		return sqlx_rollback(db);
 	}
 	if (done) {
 		free(body.p);             /* our noise is never released */
-		if (commit(db, d) != 0)
+		if (sqlx_commit(db, DB_WHAT, d) != 0)
 			return -1;
 		return budget_left(db, r->researcher, out, d);
 	}
@@ -1093,18 +1065,18 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 	out->body = body.p;
 	out->header = make_header(r->geo, r->dims);
 	if (!out->header) {
-		rollback(db);
+		sqlx_rollback(db);
 		return diag_fail(d, EX_OSERR, "out of memory");
 	}
 	/* re-check the account under the lock (revoked meanwhile?) */
 	if (rsr_get(db, r->researcher, &acct, d) != 0 || rsr_check_active(&acct, now, d) != 0) {
-		rollback(db);
+		sqlx_rollback(db);
 		qry_answer_free(out);
 		refuse_audit(db, r, out->qid, "revoked");
 		return -1;
 	}
 	if (budget_left(db, r->researcher, out, d) != 0) {
-		rollback(db);
+		sqlx_rollback(db);
 		qry_answer_free(out);
 		return -1;
 	}
@@ -1119,24 +1091,24 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 	audit_detail(r, out, extra, detail, sizeof detail);
 	int64_t seq;
 	if (audit_append(db, "query", "query.answer", detail, &seq, d) != 0) {
-		rollback(db);
+		sqlx_rollback(db);
 		qry_answer_free(out);
 		return -1;
 	}
 	rsr_budget_name(r->researcher, budget, sizeof budget);
 	snprintf(what, sizeof what, "query:%s", out->qid);
 	if (ledger_charge_tx(db, budget, what, rho, NULL, seq, NULL, d) != 0) {
-		rollback(db);
+		sqlx_rollback(db);
 		qry_answer_free(out);
 		refuse_audit(db, r, out->qid, d->code == EX_NOPERM ? "overspend" : "error");
 		return -1;
 	}
 	if (store(db, r, out, "fresh", seq, &out->answer_id, d) != 0) {
-		rollback(db);
+		sqlx_rollback(db);
 		qry_answer_free(out);
 		return -1;
 	}
-	if (commit(db, d) != 0) {
+	if (sqlx_commit(db, DB_WHAT, d) != 0) {
 		qry_answer_free(out);
 		return -1;
 	}

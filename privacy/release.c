@@ -16,6 +16,7 @@
 #include "core/atomic.h"
 #include "core/csvr.h"
 #include "core/json.h"
+#include "core/sqlx.h"
 #include "core/strbuf.h"
 #include "core/period.h"
 #include "core/text.h"
@@ -577,10 +578,7 @@ int rel_write_dir(const rel_table *t, const char *dir, diag *d)
 	if (m->created)
 		snprintf(created, sizeof created, "%s", m->created);
 	else {
-		time_t now = time(NULL);
-		struct tm tmv;
-		gmtime_r(&now, &tmv);
-		strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+		sqlx_now_utc(created);
 	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(errno));

@@ -8,6 +8,9 @@
 #include <time.h>
 #include "aggregator/auditlog.h"
 #include "privacy/ledger.h"
+#include "core/sqlx.h"
+
+#define DB_WHAT "release register" /* the prefix of SQLite errors */
 
 static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS release(\n"
@@ -46,12 +49,6 @@ int relreg_valid_name(const char *s)
 	return 1;
 }
 
-static int rollback(sqlite3 *db, int rc)
-{
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
 int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t *out_id,
                   diag *d)
 {
@@ -72,9 +69,9 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 	}
 	if (relreg_init(db, d) != 0)
 		return -1;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return diag_fail(d, EX_TEMPFAIL, "release register: %s", sqlite3_errmsg(db));
-	char detail[AUDIT_DETAIL_MAX], ts[21];
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
+		return -1;
+	char detail[AUDIT_DETAIL_MAX], ts[SQLX_TS_LEN];
 	snprintf(detail, sizeof detail, "name=%s method=%s as_of=%lld rho=%.9g private=%d %s",
 	         r->name, r->method, (long long)r->as_of_seq, r->rho, r->private_ ? 1 : 0,
 	         r->params && *r->params ? r->params : "");
@@ -88,18 +85,15 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 		detail[--dl] = 0;
 	int64_t seq;
 	if (audit_append(db, actor, "release.create", detail, &seq, d) != 0)
-		return rollback(db, -1);
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return sqlx_rollback(db);
+	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
 	                       "INSERT INTO release(name, created, method, params, as_of_seq, rho, "
 	                       "private, outputs, audit_seq) VALUES(?,?,?,?,?,?,?,?,?)",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
-		return rollback(db, -1);
+		diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		return sqlx_rollback(db);
 	}
 	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
@@ -114,26 +108,22 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 	sqlite3_finalize(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		diag_fail(d, EX_DATAERR, "a release named '%s' already exists", r->name);
-		return rollback(db, -1);
+		return sqlx_rollback(db);
 	}
 	if (rc != SQLITE_DONE) {
-		diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
-		return rollback(db, -1);
+		diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		return sqlx_rollback(db);
 	}
 	int64_t id = sqlite3_last_insert_rowid(db);
 	if (out_id)
 		*out_id = id;
 	if (r->in_tx && r->in_tx(db, id, r->in_tx_ctx, d) != 0)
-		return rollback(db, -1);
+		return sqlx_rollback(db);
 	/* Paid for in the same transaction: refused = rolled back, no release. */
 	if (r->budget &&
 	    ledger_charge_tx(db, r->budget, r->name, units, r->split, seq, NULL, d) != 0)
-		return rollback(db, -1);
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
-		return rollback(db, -1);
-	}
-	return 0;
+		return sqlx_rollback(db);
+	return sqlx_commit(db, DB_WHAT, d);
 }
 
 int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
@@ -145,7 +135,7 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT id, name, method, created, as_of_seq, rho, private "
 	                       "FROM release ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-		return diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
+		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -171,7 +161,7 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
+		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
 	return 0;
 }
 
@@ -182,12 +172,12 @@ int relreg_exists(sqlite3 *db, const char *name, int *exists, diag *d)
 		return -1;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM release WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
-		return diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
+		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	*exists = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return diag_fail(d, EX_IOERR, "release register: %s", sqlite3_errmsg(db));
+		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
 	return 0;
 }

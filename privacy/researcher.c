@@ -13,42 +13,9 @@
 #include "ingest/keys.h"
 #include "privacy/ledger.h"
 #include "privacy/request.h"
+#include "core/sqlx.h"
 
-static int db_fail(sqlite3 *db, int rc, diag *d)
-{
-	int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? EX_TEMPFAIL : EX_IOERR;
-	return diag_fail(d, code, "warehouse: %s", sqlite3_errmsg(db));
-}
-
-static int rollback(sqlite3 *db)
-{
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-static int begin(sqlite3 *db, diag *d)
-{
-	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, d);
-}
-
-static int commit(sqlite3 *db, diag *d)
-{
-	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, d);
-		return rollback(db);
-	}
-	return 0;
-}
-
-static void now_utc(char buf[21])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+#define DB_WHAT "warehouse" /* the prefix of SQLite errors */
 
 void rsr_budget_name(const char *id, char *buf, size_t size)
 {
@@ -81,7 +48,7 @@ int rsr_init(sqlite3 *db, diag *d)
 	                      "  revoked_at TEXT,\n"
 	                      "  audit_seq INTEGER NOT NULL)",
 	                      NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, d);
+	return rc == SQLITE_OK ? 0 : sqlx_fail(db, rc, DB_WHAT, d);
 }
 
 static int check_id(const char *id, diag *d)
@@ -116,7 +83,7 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 		int qrc = sqlite3_prepare_v2(db, "SELECT id FROM rsr_account WHERE public_key = ?", -1,
 		                             &q, NULL);
 		if (qrc != SQLITE_OK)
-			return db_fail(db, qrc, d);
+			return sqlx_fail(db, qrc, DB_WHAT, d);
 		sqlite3_bind_blob(q, 1, pk, 32, SQLITE_STATIC);
 		qrc = sqlite3_step(q);
 		sqlite3_finalize(q);
@@ -128,10 +95,10 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	rsr_budget_name(id, budget, sizeof budget);
 	if (ledger_set_total(db, actor, budget, rho, d) != 0)
 		return -1;
-	if (begin(db, d) != 0)
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
 	unsigned char kid[KEYS_ID_BYTES];
-	char kid_hex[KEYS_ID_HEX], r[LEDGER_RHO_STR], detail[256], ts[21];
+	char kid_hex[KEYS_ID_HEX], r[LEDGER_RHO_STR], detail[256], ts[SQLX_TS_LEN];
 	keys_id(pk, kid);
 	keys_id_hex(kid, kid_hex);
 	ledger_format_rho(rho, r);
@@ -139,15 +106,15 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	         expires);
 	int64_t seq;
 	if (audit_append(db, actor, "researcher.grant", detail, &seq, d) != 0)
-		return rollback(db);
-	now_utc(ts);
+		return sqlx_rollback(db);
+	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "INSERT INTO rsr_account(id, public_key, key_id, created, "
 	                            "expires, revoked_at, audit_seq) VALUES(?,?,?,?,?,NULL,?)",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		db_fail(db, rc, d);
-		return rollback(db);
+		sqlx_fail(db, rc, DB_WHAT, d);
+		return sqlx_rollback(db);
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_STATIC);
@@ -160,13 +127,13 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		diag_fail(d, EX_DATAERR, "researcher '%s': that public key already belongs to another "
 		          "account", id);
-		return rollback(db);
+		return sqlx_rollback(db);
 	}
 	if (rc != SQLITE_DONE) {
-		db_fail(db, rc, d);
-		return rollback(db);
+		sqlx_fail(db, rc, DB_WHAT, d);
+		return sqlx_rollback(db);
 	}
-	return commit(db, d);
+	return sqlx_commit(db, DB_WHAT, d);
 }
 
 int rsr_raise(sqlite3 *db, const char *actor, const char *id, int64_t rho, const char *expires,
@@ -185,32 +152,32 @@ int rsr_raise(sqlite3 *db, const char *actor, const char *id, int64_t rho, const
 	rsr_budget_name(id, budget, sizeof budget);
 	if (rho >= 0 && ledger_set_total(db, actor, budget, rho, d) != 0)
 		return -1;
-	if (begin(db, d) != 0)
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
 	char r[LEDGER_RHO_STR], detail[256];
 	ledger_format_rho(rho >= 0 ? rho : a.total, r);
 	snprintf(detail, sizeof detail, "researcher=%s rho=%s expires=%s", id, r,
 	         expires ? expires : a.expires);
 	if (audit_append(db, actor, "researcher.raise", detail, NULL, d) != 0)
-		return rollback(db);
+		return sqlx_rollback(db);
 	if (expires) {
 		sqlite3_stmt *st;
 		int rc = sqlite3_prepare_v2(db, "UPDATE rsr_account SET expires = ? WHERE id = ?", -1,
 		                            &st, NULL);
 		if (rc != SQLITE_OK) {
-			db_fail(db, rc, d);
-			return rollback(db);
+			sqlx_fail(db, rc, DB_WHAT, d);
+			return sqlx_rollback(db);
 		}
 		sqlite3_bind_text(st, 1, expires, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
-			db_fail(db, rc, d);
-			return rollback(db);
+			sqlx_fail(db, rc, DB_WHAT, d);
+			return sqlx_rollback(db);
 		}
 	}
-	return commit(db, d);
+	return sqlx_commit(db, DB_WHAT, d);
 }
 
 int rsr_revoke(sqlite3 *db, const char *actor, const char *id, diag *d)
@@ -225,29 +192,29 @@ int rsr_revoke(sqlite3 *db, const char *actor, const char *id, diag *d)
 	if (a.revoked_at[0])
 		return diag_fail(d, EX_DATAERR, "researcher '%s' was already revoked at %s", id,
 		                 a.revoked_at);
-	if (begin(db, d) != 0)
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
-	char detail[128], ts[21];
+	char detail[128], ts[SQLX_TS_LEN];
 	snprintf(detail, sizeof detail, "researcher=%s", id);
 	if (audit_append(db, actor, "researcher.revoke", detail, NULL, d) != 0)
-		return rollback(db);
-	now_utc(ts);
+		return sqlx_rollback(db);
+	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "UPDATE rsr_account SET revoked_at = ? WHERE id = ?", -1,
 	                            &st, NULL);
 	if (rc != SQLITE_OK) {
-		db_fail(db, rc, d);
-		return rollback(db);
+		sqlx_fail(db, rc, DB_WHAT, d);
+		return sqlx_rollback(db);
 	}
 	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		db_fail(db, rc, d);
-		return rollback(db);
+		sqlx_fail(db, rc, DB_WHAT, d);
+		return sqlx_rollback(db);
 	}
-	return commit(db, d);
+	return sqlx_commit(db, DB_WHAT, d);
 }
 
 static int table_exists(sqlite3 *db, int *yes, diag *d)
@@ -256,12 +223,12 @@ static int table_exists(sqlite3 *db, int *yes, diag *d)
 	int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
 	                            "name = 'rsr_account'", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	rc = sqlite3_step(st);
 	*yes = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	return 0;
 }
 
@@ -287,7 +254,7 @@ static int read_rows(sqlite3 *db, const char *id, rsr_account **out, size_t *n, 
 	                                     "revoked_at FROM rsr_account ORDER BY id",
 	                            -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	if (id)
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	size_t cap = 0;
@@ -317,7 +284,7 @@ static int read_rows(sqlite3 *db, const char *id, rsr_account **out, size_t *n, 
 	if (rc != SQLITE_DONE) {
 		free(*out);
 		*out = NULL;
-		return db_fail(db, rc, d);
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	}
 	for (size_t i = 0; i < *n; i++) {
 		char budget[64];
