@@ -25,6 +25,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_report(const diag *d, const char *cmd);
 /* Load the codelists from dir (NULL: the default directory). */
 int cli_load_codelists(const char *dir, codelists *cl, const char *cmd);
+/* The front end of the commands that turn a release directory into files
+ * (report, export): RELEASE_DIR -o OUT_DIR [--codelists DIR] [-h], the
+ * release and the population table loaded, write() called, a one-line
+ * summary naming `files` printed.  Returns the exit code. */
+struct rel_table;
+struct codelists;
+struct pop_table;
+typedef int (*cli_release_writer)(const struct rel_table *rel, const struct codelists *cl,
+                                  const struct pop_table *pop, const char *outdir, diag *d);
+int cli_release_files(int argc, char **argv, const char *cmd, const char *usage,
+                      cli_release_writer write, const char *files);
 /* Parse an unsigned number option; -1 and a usage message when bad. */
 int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out);
 /* 1 if stderr is a terminal (progress bars only then). */

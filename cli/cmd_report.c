@@ -1,5 +1,7 @@
 /* tipstat report: a release directory -> tidy CSV (UNODC columns), SDMX-CSV
- * with its structure, and a self-contained HTML report (reports/report.h). */
+ * with its structure, and a self-contained HTML report (reports/report.h).
+ * Also the option parsing and release loading that tipstat export shares
+ * (cli_release_files). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,8 @@ static const char usage_text[] =
 "\n"
 "exit codes: 0 ok, 64 usage, 65 malformed release, 66 no release, 73/74 cannot write\n";
 
-int cmd_report(int argc, char **argv)
+int cli_release_files(int argc, char **argv, const char *cmd, const char *usage,
+                      cli_release_writer write, const char *files)
 {
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"codelists", required_argument, 0, 'C'},
@@ -39,14 +42,14 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'C': cl_dir = optarg; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: return cli_usage_error("report", "unknown option");
+		case 'h': fputs(usage, stdout); return 0;
+		default: return cli_usage_error(cmd, "unknown option");
 		}
 	}
 	if (optind != argc - 1 || !out)
-		return cli_usage_error("report", "give one release directory and -o OUT_DIR");
+		return cli_usage_error(cmd, "give one release directory and -o OUT_DIR");
 	codelists cl;
-	int rc = cli_load_codelists(cl_dir, &cl, "report");
+	int rc = cli_load_codelists(cl_dir, &cl, cmd);
 	if (rc)
 		return rc;
 	diag d;
@@ -57,11 +60,11 @@ int cmd_report(int argc, char **argv)
 	char pop_path[4096];
 	snprintf(pop_path, sizeof pop_path, "%s/../reference/population.csv", cl.dir);
 	if (rel_read_dir(argv[optind], &rel, &d) != 0 || !(have_rel = 1) ||
-	    pop_load(pop_path, &cl, &pop, &d) != 0 || rep_write_all(&rel, &cl, &pop, out, &d) != 0) {
-		rc = cli_report(&d, "report");
+	    pop_load(pop_path, &cl, &pop, &d) != 0 || write(&rel, &cl, &pop, out, &d) != 0) {
+		rc = cli_report(&d, cmd);
 	} else {
-		printf("%s: tidy.csv, sdmx.csv, dsd.json, report.html from %zu release cells%s\n", out,
-		       rel_n_rows(&rel), rel.meta.is_private ? "" : " (NOT PRIVATE release)");
+		printf("%s: %s from %zu release cells%s\n", out, files, rel_n_rows(&rel),
+		       rel.meta.is_private ? "" : " (NOT PRIVATE release)");
 	}
 	if (have_rel)
 		rel_free(&rel);
@@ -69,4 +72,10 @@ int cmd_report(int argc, char **argv)
 	codelists_free(&cl);
 	diag_free(&d);
 	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	return cli_release_files(argc, argv, "report", usage_text, rep_write_all,
+	                         "tidy.csv, sdmx.csv, dsd.json, report.html");
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include "aggregator/auditlog.h"
 #include "core/sqlx.h"
+#include "core/vec.h"
 
 #define DB_WHAT "privacy-budget ledger" /* the prefix of SQLite errors */
 
@@ -484,18 +485,14 @@ int ledger_list_budgets(sqlite3 *db, ledger_budget **out, size_t *n, diag *d)
 		return sqlx_fail(db, rc, DB_WHAT, d);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			ledger_budget *b = realloc(*out, nc * sizeof *b);
-			if (!b) {
-				sqlite3_finalize(st);
-				return diag_fail(d, EX_OSERR, "out of memory");
-			}
-			*out = b;
-			cap = nc;
+		ledger_budget *b = vec_push(out, n, &cap, sizeof *b);
+		if (!b) {
+			sqlite3_finalize(st);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return diag_fail(d, EX_OSERR, "out of memory");
 		}
-		ledger_budget *b = &(*out)[(*n)++];
-		memset(b, 0, sizeof *b);
 		snprintf(b->name, sizeof b->name, "%s", (const char *)sqlite3_column_text(st, 0));
 		b->total = sqlite3_column_int64(st, 1);
 		b->spent = sqlite3_column_int64(st, 2);
@@ -529,18 +526,14 @@ int ledger_list_spends(sqlite3 *db, const char *budget, ledger_spend **out, size
 		sqlite3_bind_text(st, 1, budget, -1, SQLITE_STATIC);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			ledger_spend *s = realloc(*out, nc * sizeof *s);
-			if (!s) {
-				sqlite3_finalize(st);
-				return diag_fail(d, EX_OSERR, "out of memory");
-			}
-			*out = s;
-			cap = nc;
+		ledger_spend *s = vec_push(out, n, &cap, sizeof *s);
+		if (!s) {
+			sqlite3_finalize(st);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return diag_fail(d, EX_OSERR, "out of memory");
 		}
-		ledger_spend *s = &(*out)[(*n)++];
-		memset(s, 0, sizeof *s);
 		s->id = sqlite3_column_int64(st, 0);
 		snprintf(s->budget, sizeof s->budget, "%s", (const char *)sqlite3_column_text(st, 1));
 		snprintf(s->what, sizeof s->what, "%s", (const char *)sqlite3_column_text(st, 2));

@@ -9,6 +9,7 @@
 #include "aggregator/auditlog.h"
 #include "privacy/ledger.h"
 #include "core/sqlx.h"
+#include "core/vec.h"
 
 #define DB_WHAT "release register" /* the prefix of SQLite errors */
 
@@ -139,18 +140,14 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			relreg_entry *e = realloc(*out, nc * sizeof *e);
-			if (!e) {
-				sqlite3_finalize(st);
-				return diag_fail(d, EX_OSERR, "out of memory");
-			}
-			*out = e;
-			cap = nc;
+		relreg_entry *e = vec_push(out, n, &cap, sizeof *e);
+		if (!e) {
+			sqlite3_finalize(st);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return diag_fail(d, EX_OSERR, "out of memory");
 		}
-		relreg_entry *e = &(*out)[(*n)++];
-		memset(e, 0, sizeof *e);
 		e->id = sqlite3_column_int64(st, 0);
 		snprintf(e->name, sizeof e->name, "%s", (const char *)sqlite3_column_text(st, 1));
 		snprintf(e->method, sizeof e->method, "%s", (const char *)sqlite3_column_text(st, 2));

@@ -14,6 +14,7 @@
 #include "privacy/ledger.h"
 #include "privacy/request.h"
 #include "core/sqlx.h"
+#include "core/vec.h"
 
 #define DB_WHAT "warehouse" /* the prefix of SQLite errors */
 
@@ -259,19 +260,14 @@ static int read_rows(sqlite3 *db, const char *id, rsr_account **out, size_t *n, 
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	size_t cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 8;
-			rsr_account *t = realloc(*out, cap * sizeof **out);
-			if (!t) {
-				sqlite3_finalize(st);
-				free(*out);
-				*out = NULL;
-				return diag_fail(d, EX_OSERR, "out of memory");
-			}
-			*out = t;
+		rsr_account *a = vec_push(out, n, &cap, sizeof *a);
+		if (!a) {
+			sqlite3_finalize(st);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return diag_fail(d, EX_OSERR, "out of memory");
 		}
-		rsr_account *a = &(*out)[(*n)++];
-		memset(a, 0, sizeof *a);
 		copy_col(a->id, sizeof a->id, st, 0);
 		if (sqlite3_column_bytes(st, 1) == 32)
 			memcpy(a->public_key, sqlite3_column_blob(st, 1), 32);

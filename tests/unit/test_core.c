@@ -17,7 +17,10 @@
 #include "core/extsort.h"
 #include "core/hmap.h"
 #include "core/period.h"
+#include "core/sqlx.h"
+#include "core/strbuf.h"
 #include "core/text.h"
+#include "core/vec.h"
 
 static void test_text_norm(void **state)
 {
@@ -293,6 +296,114 @@ static void test_atomic(void **state)
 	diag_free(&d);
 }
 
+/* vec_push: elements zeroed, earlier ones kept across growth, and an
+ * impossible size refused with the array untouched. */
+typedef struct vec_item { int a; char s[13]; } vec_item;
+
+static void test_vec_push(void **state)
+{
+	(void)state;
+	vec_item *v = NULL;
+	size_t n = 0, cap = 0;
+	for (int i = 0; i < 1000; i++) {
+		vec_item *e = vec_push(&v, &n, &cap, sizeof *e);
+		assert_non_null(e);
+		assert_int_equal(e->a, 0);
+		assert_int_equal(e->s[0], 0);
+		e->a = i;
+		snprintf(e->s, sizeof e->s, "item%d", i);
+	}
+	assert_int_equal(n, 1000);
+	assert_true(cap >= 1000 && cap < 2000);
+	for (int i = 0; i < 1000; i++) {
+		char want[13];
+		snprintf(want, sizeof want, "item%d", i);
+		assert_int_equal(v[i].a, i);
+		assert_string_equal(v[i].s, want);
+	}
+	/* a full array whose doubling would overflow size_t */
+	size_t big_n = 4, big_cap = 4;
+	vec_item *keep = v;
+	assert_null(vec_push(&v, &big_n, &big_cap, SIZE_MAX / 4));
+	assert_ptr_equal(v, keep);
+	assert_int_equal(big_n, 4);
+	assert_int_equal(big_cap, 4);
+	free(v);
+}
+
+/* strbuf: appends, formatting longer than the stack buffer, JSON escaping,
+ * shortest round-trip doubles, and a sticky out-of-memory flag. */
+static void test_strbuf(void **state)
+{
+	(void)state;
+	strbuf b = {0};
+	strbuf_puts(&b, "a,");
+	strbuf_put(&b, "bcd", 2);
+	char big[600];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	strbuf_printf(&b, "|%s|", big);
+	assert_int_equal(b.n, 4 + 2 + 599);
+	assert_int_equal(strncmp(b.s, "a,bc|x", 6), 0);
+	assert_int_equal(b.s[b.n - 1], '|');
+	strbuf_free(&b);
+	strbuf_json(&b, "q\"\\\n\t\x01z");
+	assert_string_equal(b.s, "\"q\\\"\\\\\\n\\t\\u0001z\"");
+	strbuf_free(&b);
+	strbuf_double(&b, 0.1);
+	strbuf_puts(&b, " ");
+	strbuf_double(&b, 1.0 / 3);
+	assert_string_equal(b.s, "0.1 0.3333333333333333"); /* 16 digits read back exactly */
+	diag d = DIAG_INIT;
+	assert_int_equal(strbuf_ok(&b, &d), 0);
+	b.oom = 1;
+	size_t before = b.n;
+	strbuf_puts(&b, "more");
+	assert_int_equal(b.n, before);
+	assert_int_equal(strbuf_ok(&b, &d), -1);
+	assert_int_equal(d.code, EX_OSERR);
+	strbuf_free(&b);
+	diag_free(&d);
+}
+
+/* sqlx: transactions commit and roll back, errors are mapped and named. */
+static void test_sqlx(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	diag d = DIAG_INIT;
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlx_begin(db, "test", &d), 0);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO t VALUES(1)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlx_commit(db, "test", &d), 0);
+	assert_int_equal(sqlx_begin(db, "test", &d), 0);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO t VALUES(2)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlx_rollback(db), -1);
+	assert_int_equal(sqlite3_get_autocommit(db), 1);
+	assert_int_equal(sqlx_rollback(db), -1); /* no transaction: harmless */
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(x) FROM t", -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), 1);
+	sqlite3_finalize(st);
+	int rc = sqlite3_exec(db, "INSERT INTO nosuch VALUES(1)", NULL, NULL, NULL);
+	assert_int_equal(sqlx_fail(db, rc, "the test table", &d), -1);
+	assert_int_equal(d.code, EX_IOERR);
+	assert_non_null(strstr(d.msg, "the test table: no such table: nosuch"));
+	assert_int_equal(sqlx_code(SQLITE_BUSY), EX_TEMPFAIL);
+	assert_int_equal(sqlx_code(SQLITE_READONLY), EX_NOPERM);
+	assert_int_equal(sqlx_code(SQLITE_CORRUPT), EX_DATAERR);
+	char ts[SQLX_TS_LEN];
+	sqlx_now_utc(ts);
+	assert_int_equal(strlen(ts), 20);
+	assert_true(ts[4] == '-' && ts[10] == 'T' && ts[19] == 'Z');
+	sqlite3_close(db);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +412,8 @@ int main(void)
 		cmocka_unit_test(test_period_parse),  cmocka_unit_test(test_period_dates),
 		cmocka_unit_test(test_extsort),       cmocka_unit_test(test_extsort_stable),
 		cmocka_unit_test(test_diag_cap),      cmocka_unit_test(test_atomic),
+		cmocka_unit_test(test_vec_push),      cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_sqlx),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
