@@ -2062,6 +2062,115 @@ int wh_each_cell(wh *w, const wh_part *parts, size_t n, wh_cell_fn fn, void *ctx
 	return each_row(w, WH_CELLS, parts, n, NULL, fn, ctx, d);
 }
 
+/* --- record cursors ------------------------------------------------------------------------ */
+
+struct wh_rcursor {
+	wh *w;
+	sqlite3_stmt *st;
+	int64_t id;
+	char country[4];
+};
+
+int wh_rcursor_open(wh *w, int64_t submission_id, wh_rcursor **out, diag *d)
+{
+	*out = NULL;
+	sqlite3_stmt *kst;
+	if (prep(w, "SELECT kind, country FROM submission WHERE id = ?1 AND audit_seq IS NOT NULL",
+	         &kst, d) != 0)
+		return -1;
+	sqlite3_bind_int64(kst, 1, submission_id);
+	char country[4] = "";
+	int rc = sqlite3_step(kst), ret = 0;
+	if (rc == SQLITE_ROW) {
+		int k = kind_parse((const char *)sqlite3_column_text(kst, 0));
+		copy_col(kst, 1, country, sizeof country);
+		if (k != WH_RECORDS)
+			ret = diag_fail(d, EX_USAGE, "submission %lld holds %s, not %s",
+			                (long long)submission_id, kind_name(k), kind_name(WH_RECORDS));
+	} else if (rc == SQLITE_DONE) {
+		ret = diag_fail(d, EX_USAGE, "%s: no submission %lld", w->path,
+		                (long long)submission_id);
+	} else {
+		ret = db_fail(w, rc, d, "cannot read a submission");
+	}
+	sqlite3_finalize(kst);
+	if (ret)
+		return -1;
+	wh_rcursor *c = calloc(1, sizeof *c);
+	if (!c)
+		return diag_fail(d, EX_OSERR, "out of memory");
+	if (prep(w,
+	         "SELECT line, period, indicator, sex, age, age_band, form, citizenship, case_key "
+	         "FROM record WHERE submission_id = ?1 ORDER BY line",
+	         &c->st, d) != 0) {
+		free(c);
+		return -1;
+	}
+	sqlite3_bind_int64(c->st, 1, submission_id);
+	c->w = w;
+	c->id = submission_id;
+	memcpy(c->country, country, sizeof country);
+	*out = c;
+	return 0;
+}
+
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+int wh_rcursor_next(wh_rcursor *c, wh_record *r, diag *d)
+{
+	int rc = sqlite3_step(c->st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_fail(c->w, rc, d, "cannot read rows");
+	r->submission_id = c->id;
+	r->line = (unsigned long)sqlite3_column_int64(c->st, 0);
+	r->country = c->country;
+	r->period = col_str(c->st, 1);
+	r->indicator = col_str(c->st, 2);
+	r->sex = col_str(c->st, 3);
+	r->age = col_str(c->st, 4);
+	r->age_band = col_str(c->st, 5);
+	r->form = col_str(c->st, 6);
+	r->citizenship = col_str(c->st, 7);
+	r->has_key = sqlite3_column_type(c->st, 8) == SQLITE_BLOB &&
+	             sqlite3_column_bytes(c->st, 8) == 16;
+	if (r->has_key)
+		memcpy(r->case_key, sqlite3_column_blob(c->st, 8), 16);
+	else
+		memset(r->case_key, 0, sizeof r->case_key);
+	return 1;
+}
+
+void wh_rcursor_close(wh_rcursor *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->st);
+	free(c);
+}
+
+int wh_read_begin(wh *w, int *began, diag *d)
+{
+	*began = 0;
+	if (!sqlite3_get_autocommit(w->db))
+		return 0;
+	if (exec(w, "BEGIN", d, "cannot start reading") != 0)
+		return -1;
+	*began = 1;
+	return 0;
+}
+
+void wh_read_end(wh *w, int began)
+{
+	if (began && !sqlite3_get_autocommit(w->db))
+		sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL);
+}
+
 /* --- trust store ------------------------------------------------------------------------- */
 
 static void key_id_of(const unsigned char pk[32], char hex[17])

@@ -239,6 +239,25 @@ typedef int (*wh_cell_fn)(void *ctx, const wh_cell *c, diag *d);
 int wh_each_record(wh *w, const wh_part *parts, size_t n, wh_record_fn fn, void *ctx, diag *d);
 int wh_each_cell(wh *w, const wh_part *parts, size_t n, wh_cell_fn fn, void *ctx, diag *d);
 
+/* A pull cursor over one records submission, all its rows in file order
+ * (whatever their period), for callers that merge several submissions
+ * (aggregator/whcube.h).  Several cursors may be open at once on one wh;
+ * the caller holds a read transaction around them for one snapshot
+ * (wh_read_begin).  The strings of *r are valid until the next call.
+ * wh_rcursor_next returns 1 with a row, 0 at the end, -1 on error.  A
+ * submission that does not exist, is not loaded or holds cells is
+ * EX_USAGE.  wh_rcursor_close(NULL) is a no-op. */
+typedef struct wh_rcursor wh_rcursor;
+int wh_rcursor_open(wh *w, int64_t submission_id, wh_rcursor **out, diag *d);
+int wh_rcursor_next(wh_rcursor *c, wh_record *r, diag *d);
+void wh_rcursor_close(wh_rcursor *c);
+
+/* Start a read transaction (one snapshot for several queries) unless one
+ * is already open; *began says whether this call opened it, to be passed
+ * to wh_read_end, which ends it only then. */
+int wh_read_begin(wh *w, int *began, diag *d);
+void wh_read_end(wh *w, int began);
+
 /* --- trust store: office public keys ---------------------------------------- */
 
 typedef struct wh_key {
