@@ -383,9 +383,12 @@ static void test_merge_equals_sort(void **state)
 	 * immutability trigger): the merge refuses it, AUTO falls back to the
 	 * sort and still agrees with it */
 	assert_int_equal(sqlite3_exec(wh_db(w),
-	                              "DROP TRIGGER record_no_update; "
-	                              "UPDATE record SET case_key = x'ffffffffffffffffffffffffffffffff' "
-	                              "WHERE submission_id = 2 AND line = 2",
+	                              "DROP TRIGGER record_block_no_update; "
+	                              "UPDATE record_block SET data = CAST("
+	                              "substr(CAST(data AS TEXT), 1, instr(CAST(data AS TEXT), "
+	                              "char(10)) - 33) || 'ffffffffffffffffffffffffffffffff' || "
+	                              "substr(CAST(data AS TEXT), instr(CAST(data AS TEXT), char(10)))"
+	                              " AS BLOB) WHERE submission_id = 2 AND first_line = 2",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	build3(w, 0, 0);
 	wh_close(w);
