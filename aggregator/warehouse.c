@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "aggregator/auditlog.h"
 #include "core/json.h"
+#include "core/sha256.h"
 #include "core/text.h"
 
 struct wh {
@@ -784,7 +785,7 @@ typedef struct lreader {
 	size_t pos, len;
 	int eof;
 	uint64_t bytes;
-	crypto_hash_sha256_state sha;
+	sha256_ctx sha;
 	crypto_generichash_state b2;
 } lreader;
 
@@ -819,7 +820,7 @@ static int lr_next(lreader *r, char **s, size_t *n, int *nl)
 		r->pos = 0;
 		size_t got = fread(r->buf + r->len, 1, LR_BUF - 1 - r->len, r->fp);
 		if (got) {
-			crypto_hash_sha256_update(&r->sha, (unsigned char *)r->buf + r->len, got);
+			sha256_update(&r->sha, (unsigned char *)r->buf + r->len, got);
 			crypto_generichash_update(&r->b2, (unsigned char *)r->buf + r->len, got);
 			r->bytes += got;
 			r->len += got;
@@ -1563,7 +1564,7 @@ int wh_load_submission(wh *w, const wh_submission_meta *meta, const char *data_p
 		diag_fail(d, EX_OSERR, "out of memory");
 		goto out;
 	}
-	crypto_hash_sha256_init(&r.sha);
+	sha256_init(&r.sha, 0);
 	crypto_generichash_init(&r.b2, NULL, 0, 32);
 
 	if (tx_begin(w, d) != 0)
@@ -1595,7 +1596,7 @@ int wh_load_submission(wh *w, const wh_submission_meta *meta, const char *data_p
 
 	unsigned char sha[32], b2[32];
 	char sha_hex[65], b2_hex[65];
-	crypto_hash_sha256_final(&r.sha, sha);
+	sha256_final(&r.sha, sha);
 	crypto_generichash_final(&r.b2, b2, 32);
 	text_hex(sha, 32, sha_hex);
 	text_hex(b2, 32, b2_hex);
@@ -1698,12 +1699,12 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 		sqlite3_finalize(st);
 		return -1;
 	}
-	crypto_hash_sha256_state hs;
-	crypto_hash_sha256_init(&hs);
+	sha256_ctx hs;
+	sha256_init(&hs, 0);
 	char line[WH_LINE_MAX + 64];
 	int n = snprintf(line, sizeof line, "%s\n", s.kind == WH_RECORDS ? RECORDS_HEADER : CELLS_HEADER);
 	fwrite(line, 1, (size_t)n, out);
-	crypto_hash_sha256_update(&hs, (unsigned char *)line, (size_t)n);
+	sha256_update(&hs, (unsigned char *)line, (size_t)n);
 	sqlite3_bind_int64(st, 1, id);
 	int rc;
 	int64_t rows = 0;
@@ -1714,7 +1715,7 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 			size_t len = (size_t)sqlite3_column_bytes(st, 1);
 			if (len)
 				fwrite(blob, 1, len, out);
-			crypto_hash_sha256_update(&hs, blob ? blob : (const void *)"", len);
+			sha256_update(&hs, blob ? blob : (const void *)"", len);
 			rows += sqlite3_column_int64(st, 0);
 			continue;
 		}
@@ -1737,7 +1738,7 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 			break;
 		}
 		fwrite(line, 1, (size_t)n, out);
-		crypto_hash_sha256_update(&hs, (unsigned char *)line, (size_t)n);
+		sha256_update(&hs, (unsigned char *)line, (size_t)n);
 		rows++;
 	}
 	sqlite3_finalize(st);
@@ -1750,7 +1751,7 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 		                 (long long)id);
 	unsigned char h[32];
 	char hex[65];
-	crypto_hash_sha256_final(&hs, h);
+	sha256_final(&hs, h);
 	text_hex(h, 32, hex);
 	if (strcmp(hex, s.data_sha256) || rows != s.n_rows)
 		return diag_fail(d, EX_DATAERR,

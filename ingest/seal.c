@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "core/atomic.h"
 #include "core/period.h"
+#include "core/sha256.h"
 #include "core/text.h"
 
 #define FINAL_CHUNK (crypto_sign_BYTES + SEAL_CHUNK_OVERHEAD)
@@ -206,7 +207,7 @@ typedef struct rd {
 	FILE *fp;
 	const unsigned char *mem;
 	size_t len, pos;
-	crypto_hash_sha256_state *sha;   /* NULL, or hash every byte read */
+	sha256_ctx *sha;   /* NULL, or hash every byte read */
 } rd;
 
 static size_t rd_read(rd *r, unsigned char *buf, size_t n)
@@ -214,7 +215,7 @@ static size_t rd_read(rd *r, unsigned char *buf, size_t n)
 	if (r->fp) {
 		size_t k = fread(buf, 1, n, r->fp);
 		if (r->sha && k)
-			crypto_hash_sha256_update(r->sha, buf, k);
+			sha256_update(r->sha, buf, k);
 		return k;
 	}
 	size_t k = r->len - r->pos < n ? r->len - r->pos : n;
@@ -669,8 +670,8 @@ int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
 	uint64_t size = UINT64_MAX;
 	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
 		size = (uint64_t)st.st_size;
-	crypto_hash_sha256_state sha;
-	crypto_hash_sha256_init(&sha);
+	sha256_ctx sha;
+	sha256_init(&sha, 0);
 	seal_header h;
 	rd r = {.fp = fp, .sha = &sha};
 	int rc = open_core(&r, size, path, agg, office_pk, manifest_out, data_out, &h, d);
@@ -682,7 +683,7 @@ int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
 	if (rc != 0)
 		return -1;
 	unsigned char hb[32];
-	crypto_hash_sha256_final(&sha, hb);
+	sha256_final(&sha, hb);
 	text_hex(hb, 32, pkg_sha256_hex);
 	if (out)
 		*out = h;
