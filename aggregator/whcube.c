@@ -13,11 +13,21 @@
 /* Code caches: one hmap per kind of code, value = resolved index + 1. */
 enum { K_COUNTRY, K_PERIOD, K_IND, K_SEX, K_AGE, K_FORM, K_CIT, K_N };
 
+/* In front of each cache: a direct-mapped table for codes of up to 8
+ * bytes (every code of the standard but the longest), keyed by the code's
+ * bytes packed into an integer: no hashing of strings, no probing. */
+#define FAST_SLOTS 64
+typedef struct fastc {
+	uint64_t key[FAST_SLOTS];   /* 0 = empty */
+	int val[FAST_SLOTS];
+} fastc;
+
 typedef struct build {
 	const codelists *cl;
 	cube *c;
 	extsort *sorter;
 	hmap cache[K_N];
+	fastc fast[K_N];
 	whcube_info *info;
 	uint64_t seq;           /* insertion order, the last sort key */
 } build;
@@ -26,10 +36,29 @@ typedef struct build {
  * the codelists may still have changed since). */
 static int resolve(build *b, int kind, const char *s)
 {
-	size_t n = strlen(s);
+	uint64_t fk = 0;
+	size_t n = 0;
+	while (n < 8 && s[n]) {
+		fk |= (uint64_t)(unsigned char)s[n] << (8 * n);
+		n++;
+	}
+	size_t slot = 0;
+	if (s[n]) {
+		fk = 0;   /* longer than 8 bytes: the hash map only */
+		n += strlen(s + n);
+	} else if (fk) {
+		slot = (size_t)((fk * 0x9e3779b97f4a7c15ull) >> 58);
+		if (b->fast[kind].key[slot] == fk)
+			return b->fast[kind].val[slot];
+	}
 	int64_t v;
-	if (hmap_get(&b->cache[kind], s, n, &v))
+	if (hmap_get(&b->cache[kind], s, n, &v)) {
+		if (fk) {
+			b->fast[kind].key[slot] = fk;
+			b->fast[kind].val[slot] = (int)v;
+		}
 		return (int)v;
+	}
 	const codelists *cl = b->cl;
 	int r;
 	if (!strcmp(s, "_T") && kind != K_COUNTRY && kind != K_PERIOD && kind != K_IND)
