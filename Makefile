@@ -42,7 +42,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UT_BIN  := $(UT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN     := $(B)/tipstat
-TOOLS   := $(B)/tools/gen_synth
+TOOLS   := $(B)/tools/gen_synth $(B)/tools/cube_compare
 
 .PHONY: all check unit e2e demo asan valgrind install clean bench fuzz lint deps
 all: $(BIN) $(TOOLS)

@@ -24,6 +24,10 @@
  *    order, intervals, flags, case keys) with FILE:LINE:COL diagnostics,
  *    streamed line by line with prepared statements in flat memory (a
  *    bounded page cache; a 1 GB file needs no more memory than a 1 KB one).
+ *    Case-level records are stored as blocks of their canonical lines
+ *    (table record_block, up to WH_BLOCK_BYTES each): one insert per ~900
+ *    records instead of one per record, which was most of the load's
+ *    time; readers split the lines again (they were validated on load).
  *  - Rows are stored with their line number, so wh_export_submission()
  *    writes back the byte-identical canonical file; the data's SHA-256 is
  *    stored and re-checked on export.
@@ -51,11 +55,13 @@
 #include <sqlite3.h>
 #include "core/diag.h"
 
-#define WH_SCHEMA_VERSION 1          /* what this code creates and reads */
+#define WH_SCHEMA_VERSION 2          /* what this code creates and reads */
 #define WH_APPLICATION_ID 0x54495053 /* PRAGMA application_id, "TIPS" */
 #define WH_BUSY_MS_DEFAULT 300000    /* wait up to 5 minutes for the lock */
 #define WH_CACHE_KIB 8192            /* page cache per connection */
 #define WH_LINE_MAX 1024             /* longest canonical line accepted */
+#define WH_BLOCK_BYTES 65536         /* records are stored in blocks of lines
+                                        of at most this many bytes */
 #define WH_PERIODS_MAX 1024          /* like SEAL_PERIODS_MAX */
 #define WH_MANIFEST_MAX (1u << 20)   /* manifest size cap */
 
@@ -238,6 +244,25 @@ typedef int (*wh_cell_fn)(void *ctx, const wh_cell *c, diag *d);
  * EX_USAGE. */
 int wh_each_record(wh *w, const wh_part *parts, size_t n, wh_record_fn fn, void *ctx, diag *d);
 int wh_each_cell(wh *w, const wh_part *parts, size_t n, wh_cell_fn fn, void *ctx, diag *d);
+
+/* A pull cursor over one records submission, all its rows in file order
+ * (whatever their period), for callers that merge several submissions
+ * (aggregator/whcube.h).  Several cursors may be open at once on one wh;
+ * the caller holds a read transaction around them for one snapshot
+ * (wh_read_begin).  The strings of *r are valid until the next call.
+ * wh_rcursor_next returns 1 with a row, 0 at the end, -1 on error.  A
+ * submission that does not exist, is not loaded or holds cells is
+ * EX_USAGE.  wh_rcursor_close(NULL) is a no-op. */
+typedef struct wh_rcursor wh_rcursor;
+int wh_rcursor_open(wh *w, int64_t submission_id, wh_rcursor **out, diag *d);
+int wh_rcursor_next(wh_rcursor *c, wh_record *r, diag *d);
+void wh_rcursor_close(wh_rcursor *c);
+
+/* Start a read transaction (one snapshot for several queries) unless one
+ * is already open; *began says whether this call opened it, to be passed
+ * to wh_read_end, which ends it only then. */
+int wh_read_begin(wh *w, int *began, diag *d);
+void wh_read_end(wh *w, int began);
 
 /* --- trust store: office public keys ---------------------------------------- */
 

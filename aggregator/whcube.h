@@ -6,10 +6,12 @@
  *
  * Why it is shaped so:
  *  - Records must reach the cube in cube_record_cmp order (a person who
- *    appears in two submissions, e.g. two years, counts once), but the
- *    warehouse returns them submission by submission.  They go through
- *    core/extsort with a byte key whose memcmp order is that comparator's
- *    order, so memory stays bounded whatever the number of records.
+ *    appears in two submissions, e.g. two years, counts once).  Each
+ *    submission is stored sorted by case key, so the submissions of a
+ *    country are read once each, in file order, and merged by key; only
+ *    one person's rows are held at a time, so memory stays bounded
+ *    whatever the number of records (whcube_build_with has the old
+ *    global external sort as the reference and the fallback).
  *  - Every (country, period, indicator) a submission covered is declared
  *    (from its manifest's "indicators"), so a quarter without any victim is
  *    a zero, not a gap.
@@ -44,6 +46,21 @@ typedef struct whcube_info {
 int whcube_build(wh *w, const codelists *cl, int64_t as_of_seq, size_t sort_mem,
                  cube **out, whcube_info *info, diag *d);
 void whcube_info_free(whcube_info *info);
+
+/* How records reach the cube (whcube_build uses WHCUBE_AUTO):
+ *  - WHCUBE_MERGE: one pass over each submission, the submissions of a
+ *    country merged by case key (each is stored in canonical order,
+ *    sorted by case key: docs/standard.md), every key's few rows put in
+ *    cube_record_cmp order in memory.  No sort of all records.  A stored
+ *    submission out of key order is EX_DATAERR.
+ *  - WHCUBE_EXTSORT: every record through core/extsort (the reference:
+ *    slower, any stored order).
+ *  - WHCUBE_AUTO: the merge, and the sort when a submission turns out
+ *    not to be in key order.
+ * All give the same cube (tests/unit/test_whcube.c compares them). */
+enum whcube_method { WHCUBE_AUTO = 0, WHCUBE_MERGE = 1, WHCUBE_EXTSORT = 2 };
+int whcube_build_with(wh *w, const codelists *cl, int64_t as_of_seq, size_t sort_mem,
+                      int method, cube **out, whcube_info *info, diag *d);
 
 /* The case-level records of the given parts as harmonised rows (codes
  * resolved through the codelists, case key kept), part by part in file

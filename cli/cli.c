@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <sodium.h>
+#include "core/sha256.h"
 #include "core/text.h"
 
 #include <errno.h>
@@ -147,17 +148,17 @@ int cli_file_sha256(const char *path, char hex[65], diag *d)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return diag_fail(d, EX_NOINPUT, "%s: cannot open", path);
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
+	sha256_ctx st;
+	sha256_init(&st, 0);
 	unsigned char buf[65536], h[32];
 	size_t n;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		crypto_hash_sha256_update(&st, buf, n);
+		sha256_update(&st, buf, n);
 	int err = ferror(f);
 	fclose(f);
 	if (err)
 		return diag_fail(d, EX_IOERR, "%s: read error", path);
-	crypto_hash_sha256_final(&st, h);
+	sha256_final(&st, h);
 	text_hex(h, 32, hex);
 	return 0;
 }

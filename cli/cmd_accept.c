@@ -8,13 +8,16 @@
  *   2. the signer key id names an ACTIVE key of the header's country in the
  *      trust store: a package "from DEU" signed by any other key is refused
  *      before decryption;
- *   3. decryption and the signature verify (seal_open) into private
- *      temporary files (0600, removed afterwards);
+ *   3. decryption and the signature verify (seal_open_stream) into private
+ *      temporary files (0600, in a 0700 directory, removed afterwards; not
+ *      synced, being temporaries), the package's SHA-256 computed on the
+ *      way (a refusal before that hashes the file on its own);
  *   4. the warehouse validates the inner file and manifest and refuses a
  *      replay (wh_load_submission), in one transaction with its audit entry.
  * Exit 77 for anything about the envelope or trust, 65 for bad data inside a
  * good envelope; with several packages the worst code wins and each package
  * stands alone. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -112,6 +115,37 @@ static void log_refusal(accept_ctx *a, const char *pkg_sha, const seal_header *h
 	diag_free(&d2);
 }
 
+/* A refusal before seal_open_stream hashed the package: hash it now.  0,
+ * or -1 with *d replaced by the read error (a package that cannot be read
+ * is reported, not logged). */
+static int hash_now(const char *pkg, char sha[65], diag *d)
+{
+	if (sha[0])
+		return 0;
+	diag d2;
+	diag_init(&d2, 4);
+	if (cli_file_sha256(pkg, sha, &d2) == 0) {
+		diag_free(&d2);
+		return 0;
+	}
+	diag_free(d);
+	*d = d2;
+	return -1;
+}
+
+/* A private temporary file for plaintext (0600; the directory is 0700). */
+static FILE *tmp_create(const char *path, diag *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		diag_fail(d, EX_CANTCREAT, "%s: cannot create a private temporary file", path);
+	}
+	return f;
+}
+
 /* Accept one package; returns its exit code (0 accepted). */
 static int accept_one(accept_ctx *a, const char *pkg)
 {
@@ -123,18 +157,18 @@ static int accept_one(accept_ctx *a, const char *pkg)
 	char data[4200], man[4200]; /* tmpdir (< 4096) + a file name */
 	snprintf(data, sizeof data, "%s/data", a->tmpdir);
 	snprintf(man, sizeof man, "%s/manifest", a->tmpdir);
-	if (cli_file_sha256(pkg, sha, &d) != 0) {
-		rc = cli_report(&d, "accept");
-		diag_free(&d);
-		return rc;
-	}
+	FILE *od = NULL, *om = NULL;
 	if (seal_peek(pkg, &h, &d) != 0) {
+		if (hash_now(pkg, sha, &d) != 0)
+			goto refused_nolog;
 		log_refusal(a, sha, &h, 0, "malformed_header", &d);
 		goto refused;
 	}
 	if (strcmp(h.aggregator_id_hex, a->agg->info.id_hex) != 0) {
 		diag_fail(&d, EX_NOPERM, "%s: sealed for aggregator key %s, not for this key %s",
 		          pkg, h.aggregator_id_hex, a->agg->info.id_hex);
+		if (hash_now(pkg, sha, &d) != 0)
+			goto refused_nolog;
 		log_refusal(a, sha, &h, 1, "wrong_aggregator", &d);
 		goto refused;
 	}
@@ -151,13 +185,27 @@ static int accept_one(accept_ctx *a, const char *pkg)
 		          "in the trust store (tipstat trust list %s)", pkg, h.signer_id_hex,
 		          h.country, h.country);
 		free(keys);
+		if (hash_now(pkg, sha, &d) != 0)
+			goto refused_nolog;
 		log_refusal(a, sha, &h, 1, "unknown_key", &d);
 		goto refused;
 	}
 	unsigned char office_pk[32];
 	memcpy(office_pk, pk, 32);
 	free(keys);
-	if (seal_open(pkg, a->agg, office_pk, data, man, NULL, &d) != 0) {
+	if (!(od = tmp_create(data, &d)) || !(om = tmp_create(man, &d)))
+		goto refused_nolog;
+	int so = seal_open_stream(pkg, a->agg, office_pk, od, om, NULL, sha, &d);
+	int e1 = fclose(od), e2 = fclose(om);
+	od = om = NULL;
+	if (so == 0 && (e1 != 0 || e2 != 0)) {
+		diag_fail(&d, EX_IOERR, "%s: cannot write the decrypted package to %s", pkg,
+		          a->tmpdir);
+		goto refused_nolog;
+	}
+	if (so != 0) {
+		if (hash_now(pkg, sha, &d) != 0)
+			goto refused_nolog;
 		log_refusal(a, sha, &h, 1, reason_of(d.code, d.msg), &d);
 		goto refused;
 	}
@@ -187,6 +235,10 @@ refused:
 refused_nolog:
 	rc = cli_report(&d, "accept");
 out:
+	if (od)
+		fclose(od);
+	if (om)
+		fclose(om);
 	diag_free(&d);
 	unlink(data);
 	unlink(man);

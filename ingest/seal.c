@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include "core/atomic.h"
 #include "core/period.h"
+#include "core/sha256.h"
+#include "core/text.h"
 
 #define FINAL_CHUNK (crypto_sign_BYTES + SEAL_CHUNK_OVERHEAD)
 #define MAX_PADDED ((uint64_t)1 << 48) /* 256 TiB: keeps size arithmetic exact */
@@ -205,12 +207,17 @@ typedef struct rd {
 	FILE *fp;
 	const unsigned char *mem;
 	size_t len, pos;
+	sha256_ctx *sha;   /* NULL, or hash every byte read */
 } rd;
 
 static size_t rd_read(rd *r, unsigned char *buf, size_t n)
 {
-	if (r->fp)
-		return fread(buf, 1, n, r->fp);
+	if (r->fp) {
+		size_t k = fread(buf, 1, n, r->fp);
+		if (r->sha && k)
+			sha256_update(r->sha, buf, k);
+		return k;
+	}
 	size_t k = r->len - r->pos < n ? r->len - r->pos : n;
 	memcpy(buf, r->mem + r->pos, k);
 	r->pos += k;
@@ -649,6 +656,38 @@ done:
 	atomic_abort(&ad);
 	fclose(fp);
 	return rc;
+}
+
+int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
+                     const unsigned char office_pk[32], FILE *data_out, FILE *manifest_out,
+                     seal_header *out, char pkg_sha256_hex[65], diag *d)
+{
+	pkg_sha256_hex[0] = 0;
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return diag_fail(d, EX_NOINPUT, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	uint64_t size = UINT64_MAX;
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
+		size = (uint64_t)st.st_size;
+	sha256_ctx sha;
+	sha256_init(&sha, 0);
+	seal_header h;
+	rd r = {.fp = fp, .sha = &sha};
+	int rc = open_core(&r, size, path, agg, office_pk, manifest_out, data_out, &h, d);
+	fclose(fp);
+	if (rc == 0 && (fflush(data_out) != 0 || ferror(data_out) || fflush(manifest_out) != 0 ||
+	                ferror(manifest_out)))
+		rc = diag_fail(d, EX_IOERR, "%s: cannot write the decrypted package: %s", path,
+		               strerror(errno));
+	if (rc != 0)
+		return -1;
+	unsigned char hb[32];
+	sha256_final(&sha, hb);
+	text_hex(hb, 32, pkg_sha256_hex);
+	if (out)
+		*out = h;
+	return 0;
 }
 
 int seal_open_mem(const unsigned char *pkg, size_t pkg_len,

@@ -161,6 +161,17 @@ int seal_open(const char *path, const keys_aggregator_secret *agg,
               const unsigned char office_pk[32], const char *out_data_path,
               const char *out_manifest_path, seal_header *out, diag *d);
 
+/* seal_open for a caller that keeps the plaintext in its own private
+ * temporary files: the data and manifest go to data_out / manifest_out
+ * (not synced: they are temporaries), and pkg_sha256_hex (65 bytes)
+ * receives the SHA-256 of the package computed while reading it, which
+ * spares `accept` a second read of a large package.  On failure the
+ * streams may hold partial plaintext, which the caller discards, and
+ * pkg_sha256_hex is "" (the file may not have been read to its end). */
+int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
+                     const unsigned char office_pk[32], FILE *data_out, FILE *manifest_out,
+                     seal_header *out, char pkg_sha256_hex[65], diag *d);
+
 /* The same from and to memory (for tests and small tools): on success
  * *data / *manifest are malloc'd (NUL-terminated for convenience, the NUL
  * not counted in the lengths); on failure they are NULL. */

@@ -22,6 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "core/diag.h"
+#include "core/text.h"
 #include "ingest/keys.h"
 #include "ingest/seal.h"
 
@@ -365,6 +366,50 @@ static void test_round_trip_chunks(void **state)
 	open_ok_file(P("pkg"), agg_x, office_a->pk, &h);
 	assert_int_equal(h.padded_size, 3 * 65536);
 	assert_same_file(P("out.csv"), P("sub.csv"));
+}
+
+/* seal_open_stream: the same plaintext into the caller's streams, and the
+ * package's SHA-256 (as a separate read of the file gives it) on success
+ * only; a refusal is the same refusal, with no hash. */
+static void test_open_stream(void **state)
+{
+	(void)state;
+	size_t n = 2 * SEAL_CHUNK + 999;
+	write_pattern(P("sub.csv"), n);
+	write_bytes(P("sub.csv.manifest"), MANIFEST, strlen(MANIFEST));
+	seal_ok(P("pkg"), office_a, agg_x, &META);
+	size_t pn;
+	unsigned char *pkg = read_bytes(P("pkg"), &pn);
+	unsigned char h[32];
+	char want[65];
+	crypto_hash_sha256(h, pkg, pn);
+	text_hex(h, 32, want);
+	FILE *od = fopen(P("s.csv"), "wb"), *om = fopen(P("s.manifest"), "wb");
+	assert_non_null(od);
+	assert_non_null(om);
+	diag d = DIAG_INIT;
+	seal_header hd;
+	char sha[65] = "x";
+	if (seal_open_stream(P("pkg"), agg_x, office_a->pk, od, om, &hd, sha, &d) != 0)
+		fail_msg("seal_open_stream: %s", d.msg);
+	fclose(od);
+	fclose(om);
+	assert_string_equal(sha, want);
+	assert_int_equal(hd.padded_size, 3 * 65536);
+	assert_same_file(P("s.csv"), P("sub.csv"));
+	assert_same_file(P("s.manifest"), P("sub.csv.manifest"));
+	/* one flipped byte in the body: refused, no hash */
+	pkg[pn - 100] ^= 1;
+	write_bytes(P("bad"), pkg, pn);
+	od = fopen(P("s.csv"), "wb");
+	om = fopen(P("s.manifest"), "wb");
+	assert_int_equal(seal_open_stream(P("bad"), agg_x, office_a->pk, od, om, NULL, sha, &d), -1);
+	fclose(od);
+	fclose(om);
+	assert_int_equal(d.code, EX_NOPERM);
+	assert_string_equal(sha, "");
+	free(pkg);
+	diag_free(&d);
 }
 
 /* --- alterations -------------------------------------------------------- */
@@ -1105,6 +1150,7 @@ int main(void)
 		cmocka_unit_test_setup(test_round_trip_small, per_test),
 		cmocka_unit_test_setup(test_round_trip_empty, per_test),
 		cmocka_unit_test_setup(test_round_trip_chunks, per_test),
+		cmocka_unit_test_setup(test_open_stream, per_test),
 		cmocka_unit_test_setup(test_every_byte_flip, per_test),
 		cmocka_unit_test_setup(test_truncation, per_test),
 		cmocka_unit_test_setup(test_trailing_bytes, per_test),

@@ -176,6 +176,9 @@ static wh_submission_meta meta_of(int kind, const char *country, const char *per
 	return m;
 }
 
+/* Stored case-level records (schema 2 keeps them in blocks of lines). */
+#define N_RECORDS_SQL "SELECT ifnull(sum(n_rows), 0) FROM record_block"
+
 static int64_t count_sql(wh *w, const char *q)
 {
 	sqlite3_stmt *st;
@@ -196,7 +199,7 @@ static counts counts_of(wh *w)
 	counts c;
 	c.sub = count_sql(w, "SELECT count(*) FROM submission");
 	c.per = count_sql(w, "SELECT count(*) FROM submission_period");
-	c.rec = count_sql(w, "SELECT count(*) FROM record");
+	c.rec = count_sql(w, N_RECORDS_SQL);
 	c.cell = count_sql(w, "SELECT count(*) FROM cell");
 	c.audit = count_sql(w, "SELECT count(*) FROM audit");
 	return c;
@@ -297,12 +300,12 @@ static void test_create_open_reopen(void **state)
 	int v = -1;
 	assert_int_equal(wh_schema_version(f->w, &v, &d), 0);
 	assert_int_equal(v, WH_SCHEMA_VERSION);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM schema_migration"), 1);
+	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM schema_migration"), WH_SCHEMA_VERSION);
 	assert_int_equal(count_sql(f->w, "PRAGMA application_id"), WH_APPLICATION_ID);
 	assert_int_equal(count_sql(f->w, "PRAGMA foreign_keys"), 1);
 	/* creation is itself audited */
 	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM audit WHERE action = 'schema.migrate' "
-	                                 "AND detail = 'from=0 to=1'"),
+	                                 "AND detail = 'from=0 to=2'"),
 	                 1);
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(wh_db(f->w), "PRAGMA journal_mode", -1, &st, NULL),
@@ -321,7 +324,7 @@ static void test_create_open_reopen(void **state)
 	/* read-only */
 	assert_int_equal(wh_open(f->db, WH_READONLY, &f->w, &d), 0);
 	assert_int_equal(wh_schema_version(f->w, &v, &d), 0);
-	assert_int_equal(v, 1);
+	assert_int_equal(v, WH_SCHEMA_VERSION);
 	wh_close(f->w);
 	f->w = NULL;
 	assert_int_equal(wh_open(f->db, 0, &f->w, &d), 0);
@@ -394,15 +397,15 @@ static void test_future_version_refused(void **state)
 	fx *f = *state;
 	wh_close(f->w);
 	f->w = NULL;
-	raw_exec(f->db, "PRAGMA user_version = 2");
+	raw_exec(f->db, "PRAGMA user_version = 3");
 	diag d = DIAG_INIT;
 	assert_int_equal(wh_open(f->db, 0, &f->w, &d), -1);
 	assert_null(f->w);
 	assert_int_equal(d.code, EX_DATAERR);
-	assert_non_null(strstr(d.msg, "schema version 2 is newer than this tipstat knows (1)"));
+	assert_non_null(strstr(d.msg, "schema version 3 is newer than this tipstat knows (2)"));
 	diag_free(&d);
-	/* untouched: still version 2 */
-	raw_exec(f->db, "PRAGMA user_version = 1");
+	/* untouched: still version 3 */
+	raw_exec(f->db, "PRAGMA user_version = 2");
 	diag_init(&d, 0);
 	assert_int_equal(wh_open(f->db, 0, &f->w, &d), 0);
 	diag_free(&d);
@@ -440,7 +443,8 @@ static void test_foreign_files_refused(void **state)
 	diag_free(&d);
 }
 
-/* An empty SQLite file is schema version 0: opening migrates it to 1. */
+/* An empty SQLite file is schema version 0: opening migrates it to the
+ * current version (1, then 2). */
 static void test_migrate_v0_to_v1(void **state)
 {
 	fx *f = *state;
@@ -452,10 +456,12 @@ static void test_migrate_v0_to_v1(void **state)
 	assert_int_equal(wh_open(p, 0, &w2, &d), 0);
 	int v = 0;
 	assert_int_equal(wh_schema_version(w2, &v, &d), 0);
-	assert_int_equal(v, 1);
+	assert_int_equal(v, WH_SCHEMA_VERSION);
 	assert_int_equal(count_sql(w2, "SELECT count(*) FROM schema_migration WHERE version = 1"), 1);
+	assert_int_equal(count_sql(w2, "SELECT count(*) FROM schema_migration WHERE version = 2"), 1);
+	assert_int_equal(count_sql(w2, "SELECT count(*) FROM sqlite_schema WHERE name = 'record'"), 0);
 	assert_int_equal(count_sql(w2, "SELECT count(*) FROM sqlite_schema WHERE name IN "
-	                               "('submission','record','cell','office_key','audit',"
+	                               "('submission','record_block','cell','office_key','audit',"
 	                               "'submission_period')"),
 	                 6);
 	audit_report r;
@@ -521,15 +527,124 @@ static void test_migration_mechanism(void **state)
 	assert_int_equal(d.code, EX_SOFTWARE);
 	sqlite3_close(db);
 
-	/* wh_open (which knows only v1) refuses it */
+	/* wh_open (which knows only v1 and v2) refuses it */
 	wh *w2 = NULL;
 	diag_reset(&d);
 	assert_int_equal(wh_open(p, 0, &w2, &d), -1);
-	assert_non_null(strstr(d.msg, "schema version 3 is newer than this tipstat knows (1)"));
+	assert_non_null(strstr(d.msg, "schema version 3 is newer than this tipstat knows (2)"));
 	diag_free(&d);
 }
 
+typedef struct rec_acc {
+	int n, keyed, no_band;
+	char first[128];
+} rec_acc;
+
+static int rec_cb(void *ctx, const wh_record *r, diag *d)
+{
+	(void)d;
+	rec_acc *a = ctx;
+	if (a->n == 0)
+		snprintf(a->first, sizeof a->first, "%s,%s,%s,%s,%s,%s,%s,%s,%lu", r->country, r->period,
+		         r->indicator, r->sex, r->age, r->age_band, r->form, r->citizenship, r->line);
+	a->n++;
+	a->keyed += r->has_key;
+	a->no_band += !*r->age_band;
+	return 0;
+}
+
 /* --- loading and export --------------------------------------------------------- */
+
+/* A schema-1 warehouse (a row per record) with a loaded submission opens
+ * as schema 2: its rows become blocks, it exports byte for byte as loaded
+ * (the stored SHA-256 is checked) and reads back row by row. */
+static void test_migrate_v1_records(void **state)
+{
+	fx *f = *state;
+	char p[160];
+	snprintf(p, sizeof p, "%s/v1.db", f->dir);
+	const char *text =
+		"country,period,indicator,sex,age,age_band,form,citizenship,case_key\n"
+		"DEU,2024-Q1,VIC,F,Y_GE18,Y25T34,SEX,NGA,0123456789abcdef0123456789abcdef\n"
+		"DEU,2024-Q1,VIC,F,Y_GE18,,LAB,ROU,a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0\n"
+		"DEU,2024-Q1,SUS,M,Y0T17,,LAB,DEU,\n";
+	unsigned char h[32];
+	char hex[65];
+	crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
+	text_hex(h, 32, hex);
+	size_t n;
+	const wh_migration *builtin = wh_migrations(&n);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	diag d = DIAG_INIT;
+	int from = -1, to = -1;
+	assert_int_equal(wh_migrate(db, builtin, 1, &from, &to, &d), 0);
+	assert_int_equal(to, 1);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON; BEGIN IMMEDIATE", NULL, NULL,
+	                              NULL), SQLITE_OK);
+	int64_t seq = 0;
+	assert_int_equal(audit_append(db, "test", "submission.load", "id=1", &seq, &d), 0);
+	char sql[2048];
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO submission(id, country, periods, version, kind, received_at, loaded_by, "
+	         "manifest_json, data_sha256, data_bytes, n_rows, audit_seq) VALUES(1, 'DEU', "
+	         "'2024-Q1', 1, 'records', '2025-01-01T00:00:00Z', 'test', '{}', '%s', %zu, 3, %lld);"
+	         "INSERT INTO submission_period(submission_id, period, country, version) "
+	         "VALUES(1, '2024-Q1', 'DEU', 1);"
+	         "INSERT INTO record VALUES(1, 2, '2024-Q1', 'VIC', 'F', 'Y_GE18', 'Y25T34', 'SEX', "
+	         "'NGA', x'0123456789abcdef0123456789abcdef');"
+	         "INSERT INTO record VALUES(1, 3, '2024-Q1', 'VIC', 'F', 'Y_GE18', NULL, 'LAB', "
+	         "'ROU', x'a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0');"
+	         "INSERT INTO record VALUES(1, 4, '2024-Q1', 'SUS', 'M', 'Y0T17', NULL, 'LAB', "
+	         "'DEU', NULL);"
+	         "COMMIT;",
+	         hex, strlen(text), (long long)seq);
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s", err);
+	sqlite3_close(db);
+
+	wh *w2 = NULL;
+	assert_int_equal(wh_open(p, 0, &w2, &d), 0);
+	int v = 0;
+	assert_int_equal(wh_schema_version(w2, &v, &d), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(count_sql(w2, "SELECT count(*) FROM sqlite_schema WHERE name = 'record'"), 0);
+	assert_int_equal(count_sql(w2, N_RECORDS_SQL), 3);
+	assert_int_equal(count_sql(w2, "SELECT count(*) FROM audit WHERE action = 'schema.migrate' "
+	                               "AND detail = 'from=1 to=2'"), 1);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	assert_non_null(mem);
+	int rc = wh_export_submission(w2, 1, mem, &d);
+	fclose(mem);
+	if (rc != 0)
+		fail_msg("export: %s", d.msg);
+	assert_int_equal(len, strlen(text));
+	assert_memory_equal(buf, text, len);
+	free(buf);
+	rec_acc a;
+	memset(&a, 0, sizeof a);
+	wh_part part;
+	memset(&part, 0, sizeof part);
+	part.submission_id = 1;
+	assert_int_equal(wh_each_record(w2, &part, 1, rec_cb, &a, &d), 0);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.keyed, 2);
+	assert_int_equal(a.no_band, 2);
+	assert_string_equal(a.first, "DEU,2024-Q1,VIC,F,Y_GE18,Y25T34,SEX,NGA,2");
+	/* and a new submission loads beside it, in blocks */
+	wh_close(w2);
+	audit_report r;
+	assert_int_equal(wh_open(p, 0, &w2, &d), 0);
+	assert_int_equal(audit_verify(wh_db(w2), 0, NULL, &r, &d), 0);
+	wh_close(w2);
+	diag_free(&d);
+}
+
+
+
 
 static void test_load_export_records(void **state)
 {
@@ -540,9 +655,21 @@ static void test_load_export_records(void **state)
 	m.package_sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 	m.received_at = "2025-01-15T09:30:00Z";
 	int64_t id = load_ok(f, &m, &s);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record"), 7);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record WHERE case_key IS NULL"), 3);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record WHERE age_band IS NULL"), 4);
+	assert_int_equal(count_sql(f->w, N_RECORDS_SQL), 7);
+	/* empty case keys and age bands read back as empty */
+	{
+		rec_acc a;
+		memset(&a, 0, sizeof a);
+		wh_part part;
+		memset(&part, 0, sizeof part);
+		part.submission_id = id;
+		diag d0 = DIAG_INIT;
+		assert_int_equal(wh_each_record(f->w, &part, 1, rec_cb, &a, &d0), 0);
+		assert_int_equal(a.n, 7);
+		assert_int_equal(a.n - a.keyed, 3);
+		assert_int_equal(a.no_band, 4);
+		diag_free(&d0);
+	}
 	assert_exports_identically(f, id, s.data);
 
 	wh_submission info;
@@ -668,7 +795,7 @@ static void test_load_dataset_truth(void **state)
 	m = meta_of(WH_RECORDS, "CHL", "2019-Q1,2019-Q2,2019-Q3,2019-Q4", 1);
 	id = load_ok(f, &m, &s);
 	assert_exports_identically(f, id, s.data);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record"), 450);
+	assert_int_equal(count_sql(f->w, N_RECORDS_SQL), 450);
 	free(rec);
 	free(with_key);
 }
@@ -997,7 +1124,7 @@ static void test_resubmission_supersedes(void **state)
 	/* v1 is kept and still exports exactly */
 	assert_exports_identically(f, id1, s1.data);
 	assert_exports_identically(f, id2, s2.data);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record"), 9);
+	assert_int_equal(count_sql(f->w, N_RECORDS_SQL), 9);
 	char q[128];
 	snprintf(q, sizeof q, "SELECT superseded_by FROM submission_period WHERE submission_id = %lld",
 	         (long long)id1);
@@ -1306,22 +1433,6 @@ static void test_trust_store(void **state)
 
 /* --- iteration ------------------------------------------------------------------------------ */
 
-typedef struct rec_acc {
-	int n, keyed;
-	char first[128];
-} rec_acc;
-
-static int rec_cb(void *ctx, const wh_record *r, diag *d)
-{
-	(void)d;
-	rec_acc *a = ctx;
-	if (a->n == 0)
-		snprintf(a->first, sizeof a->first, "%s,%s,%s,%s,%s,%s,%s,%s,%lu", r->country, r->period,
-		         r->indicator, r->sex, r->age, r->age_band, r->form, r->citizenship, r->line);
-	a->n++;
-	a->keyed += r->has_key;
-	return 0;
-}
 
 static int stop_cb(void *ctx, const wh_record *r, diag *d)
 {
@@ -1483,7 +1594,7 @@ static void test_concurrent_loads(void **state)
 	}
 	diag d = DIAG_INIT;
 	assert_int_equal(wh_open(f->db, 0, &f->w, &d), 0);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record"), 60000);
+	assert_int_equal(count_sql(f->w, N_RECORDS_SQL), 60000);
 	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM submission"), 2);
 	audit_report r;
 	assert_int_equal(audit_verify(wh_db(f->w), 0, NULL, &r, &d), 0);
@@ -1533,12 +1644,15 @@ static void test_audit_chain_in_warehouse(void **state)
 	audit_report r;
 	assert_int_equal(audit_verify(wh_db(f->w), seq, head, &r, &d), 0);
 	/* the rows are immutable too */
-	assert_int_not_equal(sqlite3_exec(wh_db(f->w), "DELETE FROM record", NULL, NULL, NULL),
+	assert_int_not_equal(sqlite3_exec(wh_db(f->w), "DELETE FROM record_block", NULL, NULL, NULL),
+	                     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(wh_db(f->w), "UPDATE record_block SET n_rows = 1", NULL,
+	                                  NULL, NULL),
 	                     SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(wh_db(f->w), "UPDATE submission SET version = 9", NULL,
 	                                  NULL, NULL),
 	                     SQLITE_OK);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record"), 7);
+	assert_int_equal(count_sql(f->w, N_RECORDS_SQL), 7);
 	/* audit_append outside a transaction is refused */
 	assert_int_equal(audit_append(wh_db(f->w), "ops", "note", "x=1", NULL, &d), -1);
 	diag_free(&d);
@@ -1577,7 +1691,7 @@ static void test_bench_load(void **state)
 	              "exported in %.2f s; max RSS %.1f MB\n",
 	              n, (double)sb.st_size / 1e6, load_s, (double)n / load_s, exp_s,
 	              (double)ru.ru_maxrss / 1024.0);
-	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM record"), n);
+	assert_int_equal(count_sql(f->w, N_RECORDS_SQL), n);
 	diag_free(&d);
 }
 
@@ -1593,6 +1707,7 @@ int main(void)
 		T(test_foreign_files_refused),
 		T(test_migrate_v0_to_v1),
 		T(test_migration_mechanism),
+		T(test_migrate_v1_records),
 		T(test_load_export_records),
 		T(test_load_export_cells),
 		T(test_load_header_only),
