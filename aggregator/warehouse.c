@@ -26,6 +26,7 @@ struct wh {
 	char *path;
 	int readonly;
 	int busy_ms;
+	progress_hook pg;   /* told the data bytes read by wh_load_submission */
 };
 
 static const char RECORDS_HEADER[] =
@@ -782,6 +783,11 @@ int wh_set_busy_timeout(wh *w, int ms, diag *d)
 	return rc == SQLITE_OK ? 0 : db_fail(w, rc, d, "cannot set the busy timeout");
 }
 
+void wh_set_progress(wh *w, const progress_hook *pg)
+{
+	w->pg = pg ? *pg : (progress_hook){NULL, NULL};
+}
+
 /* --- loading: the line reader ---------------------------------------------------- */
 
 #define LR_BUF (1u << 16)
@@ -962,6 +968,7 @@ typedef struct loader {
 	size_t errors0;
 	unsigned long line;
 	int64_t n_rows;
+	uint64_t file_size;       /* for progress; 0 when unknown */
 	unsigned char period_seen[MAX_PERIODS];
 	/* order */
 	char prev[WH_LINE_MAX + 1];
@@ -1276,6 +1283,8 @@ static int load_rows(loader *L, lreader *r)
 	int nl, rc;
 	while ((rc = lr_next(r, &s, &n, &nl)) == 1) {
 		L->line++;
+		if (!(L->line & 0xffff))
+			progress_report(&L->w->pg, r->bytes, L->file_size);
 		if (!nl) {
 			row_err(L, n + 1, "last line has no newline: the file is truncated");
 			if (L->line == 1)
@@ -1590,6 +1599,11 @@ int wh_load_submission(wh *w, const wh_submission_meta *meta, const char *data_p
 	L->m = meta;
 	L->ps = ps;
 	L->file = data_path;
+	{
+		struct stat fst;
+		if (fstat(fileno(r.fp), &fst) == 0 && S_ISREG(fst.st_mode))
+			L->file_size = (uint64_t)fst.st_size;
+	}
 	L->d = d;
 	L->inserting = d->n_errors == errors0;   /* a bad manifest: validate only */
 	L->errors0 = errors0;

@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <sqlite3.h>
 #include "core/diag.h"
+#include "core/progress.h"
 
 #define WH_SCHEMA_VERSION 2          /* what this code creates and reads */
 #define WH_APPLICATION_ID 0x54495053 /* PRAGMA application_id, "TIPS" */
@@ -90,6 +91,9 @@ sqlite3 *wh_db(wh *w);
 int wh_schema_version(wh *w, int *version, diag *d);
 /* How long to wait for another writer's lock, in milliseconds. */
 int wh_set_busy_timeout(wh *w, int ms, diag *d);
+/* Progress of the long loads: wh_load_submission tells pg (copied; NULL
+ * = none) the data bytes read so far, every 65,536 lines. */
+void wh_set_progress(wh *w, const progress_hook *pg);
 
 /* A schema migration: SQL that brings version-1 to `version`. */
 typedef struct wh_migration {

@@ -102,10 +102,22 @@ void cli_progress(void *ctx, uint64_t done, uint64_t total)
 	}
 }
 
+progress_hook cli_progress_hook(cli_progress_state *s, int quiet)
+{
+	progress_hook h = {NULL, NULL};
+	if (!quiet && cli_is_tty()) {
+		h.fn = cli_progress;
+		h.ctx = s;
+	}
+	return h;
+}
+
 void cli_progress_end(cli_progress_state *s, int ok, uint64_t total)
 {
 	if (!s->shown)
 		return;
+	if (!total)
+		total = s->p.total;
 	if (ok)
 		cli_progress(s, total, total);
 	fputc('\n', stderr);

@@ -43,7 +43,8 @@ int cli_is_tty(void);
 /* The progress line on stderr for library callbacks (ingest_opts.progress
  * and the like): formatted by core/progress, at most ten times a second.
  * The caller decides whether to show it at all (a terminal, not --quiet).
- * cli_progress_end closes the line (with the final figures when ok). */
+ * cli_progress_end closes the line (with the final figures when ok; total
+ * 0 = the last total reported). */
 typedef struct cli_progress_state {
 	progress p;
 	int shown;
@@ -53,6 +54,9 @@ void cli_progress_init(cli_progress_state *s, const char *label);
 void cli_progress_init_items(cli_progress_state *s, const char *label, const char *unit,
                              uint64_t total);
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
+/* The hook for a library call: the line of s on a terminal unless quiet,
+ * else a hook that reports nothing. */
+progress_hook cli_progress_hook(cli_progress_state *s, int quiet);
 void cli_progress_end(cli_progress_state *s, int ok, uint64_t total);
 
 /* The warehouse path: the option if given, else $TIPSTAT_WAREHOUSE, else

@@ -45,7 +45,7 @@ static const char usage_text[] =
 "  -k, --key FILE        aggregator secret key (tipstat keygen --type aggregator)\n"
 "  -w, --warehouse DB    warehouse database (default $TIPSTAT_WAREHOUSE or\n"
 "                        ./warehouse.db; created when missing)\n"
-"  -q, --quiet           print nothing on success\n"
+"  -q, --quiet           print nothing on success, no progress bar\n"
 "  -h, --help            this help\n"
 "\n"
 "exit codes: 0 all accepted, 64 usage, 65 bad data inside a package, 66 no\n"
@@ -195,7 +195,11 @@ static int accept_one(accept_ctx *a, const char *pkg)
 	free(keys);
 	if (!(od = tmp_create(data, &d)) || !(om = tmp_create(man, &d)))
 		goto refused_nolog;
-	int so = seal_open_stream(pkg, a->agg, office_pk, od, om, NULL, sha, &d);
+	cli_progress_state bar;
+	cli_progress_init(&bar, "decrypt");
+	progress_hook pg = cli_progress_hook(&bar, a->quiet);
+	int so = seal_open_stream(pkg, a->agg, office_pk, od, om, NULL, sha, &pg, &d);
+	cli_progress_end(&bar, so == 0, 0);
 	int e1 = fclose(od), e2 = fclose(om);
 	od = om = NULL;
 	if (so == 0 && (e1 != 0 || e2 != 0)) {
@@ -213,7 +217,12 @@ static int accept_one(accept_ctx *a, const char *pkg)
 	                           .version = h.version, .kind = h.kind, .package_sha256 = sha,
 	                           .signer_key_id = h.signer_id_hex};
 	int64_t id = 0;
+	cli_progress_init(&bar, "load");
+	pg = cli_progress_hook(&bar, a->quiet);
+	wh_set_progress(a->w, &pg);
 	int lr = wh_load_submission(a->w, &meta, data, man, &id, &d);
+	wh_set_progress(a->w, NULL);
+	cli_progress_end(&bar, lr == 0, 0);
 	unlink(data);
 	unlink(man);
 	if (lr != 0) {

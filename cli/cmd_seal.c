@@ -23,6 +23,7 @@ static const char usage_text[] =
 "  -V, --version N       submission version: 1 first, 2 a resubmission, ...\n"
 "                        (default 1); the aggregator refuses older versions\n"
 "  -o, --output PKG      package to write (default SUB.csv.sealed)\n"
+"  -q, --quiet           no summary, no progress bar\n"
 "  -h, --help            this help\n"
 "\n"
 "exit codes: 0 ok, 64 usage, 65 bad manifest, 66 no input, 73/74 cannot write,\n"
@@ -73,13 +74,14 @@ int cmd_seal(int argc, char **argv)
 	static const struct option lo[] = {
 		{"key", required_argument, 0, 'k'}, {"to", required_argument, 0, 't'},
 		{"version", required_argument, 0, 'V'}, {"output", required_argument, 0, 'o'},
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *key = NULL, *to = NULL, *out = NULL;
 	size_t version = 1;
-	int c;
+	int c, quiet = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:t:V:o:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:t:V:o:qh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'q': quiet = 1; break;
 		case 'k': key = optarg; break;
 		case 't': to = optarg; break;
 		case 'o': out = optarg; break;
@@ -118,13 +120,19 @@ int cmd_seal(int argc, char **argv)
 	}
 	seal_meta meta = {.country = country, .periods = periods, .version = (uint32_t)version,
 	                  .kind = kind};
-	if (seal_package(sub, manifest, ok, agg.pk, &meta, out, &d) != 0) {
+	cli_progress_state bar;
+	cli_progress_init(&bar, "seal");
+	progress_hook pg = cli_progress_hook(&bar, quiet);
+	int sealed = seal_package(sub, manifest, ok, agg.pk, &meta, out, &pg, &d) == 0;
+	cli_progress_end(&bar, sealed, 0);
+	if (!sealed) {
 		rc = cli_report(&d, "seal");
 		goto done;
 	}
 	rc = 0;
-	printf("%s: %s %s version %zu sealed for aggregator key %s%s\n", out, country, periods,
-	       version, agg.info.id_hex, ok->info.demo ? " (DEMO office key)" : "");
+	if (!quiet)
+		printf("%s: %s %s version %zu sealed for aggregator key %s%s\n", out, country,
+		       periods, version, agg.info.id_hex, ok->info.demo ? " (DEMO office key)" : "");
 done:
 	keys_free_office_secret(ok);
 	diag_free(&d);

@@ -39,6 +39,22 @@ typedef struct progress {
 	char unit[12];          /* "" = bytes (MB); else counted items, e.g. "tables" */
 } progress;
 
+/* How library code reports progress without printing: a function of the
+ * caller's (cli/ formats and shows it), called now and then with the work
+ * done and the total (bytes, or 0 total when unknown).  A NULL hook, or a
+ * hook with a NULL fn, reports nothing. */
+typedef void (*progress_fn)(void *ctx, uint64_t done, uint64_t total);
+typedef struct progress_hook {
+	progress_fn fn;
+	void *ctx;
+} progress_hook;
+
+static inline void progress_report(const progress_hook *h, uint64_t done, uint64_t total)
+{
+	if (h && h->fn)
+		h->fn(h->ctx, done, total);
+}
+
 /* Start a progress for label over total bytes at clock now. */
 void progress_init(progress *p, const char *label, uint64_t total, double now);
 

@@ -41,7 +41,7 @@ static void make_package(setup *s)
 	diag d;
 	diag_init(&d, 4);
 	seal_meta meta = {.country = "DEU", .periods = "2024", .version = 1, .kind = SEAL_KIND_CELLS};
-	if (seal_package(data, man, s->office, s->agg->pk, &meta, out, &d) != 0)
+	if (seal_package(data, man, s->office, s->agg->pk, &meta, out, NULL, &d) != 0)
 		abort();
 	FILE *f = fopen(out, "rb");
 	if (!f)

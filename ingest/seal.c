@@ -208,6 +208,8 @@ typedef struct rd {
 	const unsigned char *mem;
 	size_t len, pos;
 	sha256_ctx *sha;   /* NULL, or hash every byte read */
+	const progress_hook *pg; /* NULL, or told the bytes read of total */
+	uint64_t done, total;
 } rd;
 
 static size_t rd_read(rd *r, unsigned char *buf, size_t n)
@@ -216,6 +218,9 @@ static size_t rd_read(rd *r, unsigned char *buf, size_t n)
 		size_t k = fread(buf, 1, n, r->fp);
 		if (r->sha && k)
 			sha256_update(r->sha, buf, k);
+		r->done += k;
+		if (r->pg && (k >= SEAL_CHUNK || r->done == r->total))
+			progress_report(r->pg, r->done, r->total);
 		return k;
 	}
 	size_t k = r->len - r->pos < n ? r->len - r->pos : n;
@@ -332,7 +337,8 @@ static int open_input(const char *path, FILE **fp, uint64_t *size, diag *d)
 
 int seal_package(const char *data_path, const char *manifest_path,
                  const keys_office_secret *signer, const unsigned char aggregator_pk[32],
-                 const seal_meta *meta, const char *out_path, diag *d)
+                 const seal_meta *meta, const char *out_path, const progress_hook *pg,
+                 diag *d)
 {
 	if (signer->info.type != KEYS_OFFICE_SECRET)
 		return diag_fail(d, EX_NOPERM, "sealing needs an office secret key, not a %s key",
@@ -407,6 +413,7 @@ int seal_package(const char *data_path, const char *manifest_path,
 		if (fwrite(cipher, 1, SEAL_CHUNK + SEAL_CHUNK_OVERHEAD, af.fp) !=
 		    SEAL_CHUNK + SEAL_CHUNK_OVERHEAD)
 			goto write_error;
+		progress_report(pg, (i + 1) * SEAL_CHUNK, padded);
 	}
 	if (fgetc(p.fm) != EOF || fgetc(p.fd) != EOF) {
 		diag_fail(d, EX_IOERR, "%s or %s grew while sealing; seal again", manifest_path,
@@ -660,7 +667,8 @@ done:
 
 int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
                      const unsigned char office_pk[32], FILE *data_out, FILE *manifest_out,
-                     seal_header *out, char pkg_sha256_hex[65], diag *d)
+                     seal_header *out, char pkg_sha256_hex[65], const progress_hook *pg,
+                     diag *d)
 {
 	pkg_sha256_hex[0] = 0;
 	FILE *fp = fopen(path, "rb");
@@ -673,7 +681,7 @@ int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
 	sha256_ctx sha;
 	sha256_init(&sha, 0);
 	seal_header h;
-	rd r = {.fp = fp, .sha = &sha};
+	rd r = {.fp = fp, .sha = &sha, .pg = pg, .total = size == UINT64_MAX ? 0 : size};
 	int rc = open_core(&r, size, path, agg, office_pk, manifest_out, data_out, &h, d);
 	fclose(fp);
 	if (rc == 0 && (fflush(data_out) != 0 || ferror(data_out) || fflush(manifest_out) != 0 ||

@@ -88,6 +88,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/diag.h"
+#include "core/progress.h"
 #include "ingest/keys.h"
 
 #define SEAL_MAGIC "TIPSEAL\0"
@@ -137,10 +138,12 @@ int seal_valid_periods(const char *s);
 
 /* Seal manifest_path and data_path for the aggregator whose public key is
  * aggregator_pk, signed by signer, into out_path (mode 0644, atomically;
- * on failure nothing is left). */
+ * on failure nothing is left).  pg (may be NULL) is told the plaintext
+ * bytes sealed of the padded total, chunk by chunk. */
 int seal_package(const char *data_path, const char *manifest_path,
                  const keys_office_secret *signer, const unsigned char aggregator_pk[32],
-                 const seal_meta *meta, const char *out_path, diag *d);
+                 const seal_meta *meta, const char *out_path, const progress_hook *pg,
+                 diag *d);
 
 /* Decode and validate a clear header from buf[0..len) (len may exceed it).
  * Checks everything that can be checked without keys, except the package
@@ -167,10 +170,12 @@ int seal_open(const char *path, const keys_aggregator_secret *agg,
  * receives the SHA-256 of the package computed while reading it, which
  * spares `accept` a second read of a large package.  On failure the
  * streams may hold partial plaintext, which the caller discards, and
- * pkg_sha256_hex is "" (the file may not have been read to its end). */
+ * pkg_sha256_hex is "" (the file may not have been read to its end).
+ * pg (may be NULL) is told the package bytes read of its size. */
 int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
                      const unsigned char office_pk[32], FILE *data_out, FILE *manifest_out,
-                     seal_header *out, char pkg_sha256_hex[65], diag *d);
+                     seal_header *out, char pkg_sha256_hex[65], const progress_hook *pg,
+                     diag *d);
 
 /* The same from and to memory (for tests and small tools): on success
  * *data / *manifest are malloc'd (NUL-terminated for convenience, the NUL

@@ -156,7 +156,8 @@ static void seal_ok(const char *out, const keys_office_secret *signer,
                     const keys_aggregator_secret *agg, const seal_meta *meta)
 {
 	diag d = DIAG_INIT;
-	int rc = seal_package(P("sub.csv"), P("sub.csv.manifest"), signer, agg->pk, meta, out, &d);
+	int rc = seal_package(P("sub.csv"), P("sub.csv.manifest"), signer, agg->pk, meta, out,
+	                      NULL, &d);
 	if (rc != 0)
 		fail_msg("seal_package: %s", d.msg);
 	diag_free(&d);
@@ -390,7 +391,7 @@ static void test_open_stream(void **state)
 	diag d = DIAG_INIT;
 	seal_header hd;
 	char sha[65] = "x";
-	if (seal_open_stream(P("pkg"), agg_x, office_a->pk, od, om, &hd, sha, &d) != 0)
+	if (seal_open_stream(P("pkg"), agg_x, office_a->pk, od, om, &hd, sha, NULL, &d) != 0)
 		fail_msg("seal_open_stream: %s", d.msg);
 	fclose(od);
 	fclose(om);
@@ -403,12 +404,62 @@ static void test_open_stream(void **state)
 	write_bytes(P("bad"), pkg, pn);
 	od = fopen(P("s.csv"), "wb");
 	om = fopen(P("s.manifest"), "wb");
-	assert_int_equal(seal_open_stream(P("bad"), agg_x, office_a->pk, od, om, NULL, sha, &d), -1);
+	assert_int_equal(
+		seal_open_stream(P("bad"), agg_x, office_a->pk, od, om, NULL, sha, NULL, &d), -1);
 	fclose(od);
 	fclose(om);
 	assert_int_equal(d.code, EX_NOPERM);
 	assert_string_equal(sha, "");
 	free(pkg);
+	diag_free(&d);
+}
+
+/* Progress: sealing reports the padded plaintext chunk by chunk, opening
+ * reports the package's bytes read; both rise and end at their total. */
+typedef struct prog_log { uint64_t calls, last, total; int rising; } prog_log;
+
+static void prog_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	prog_log *l = ctx;
+	if (l->calls && (done < l->last || total != l->total))
+		l->rising = 0;
+	l->calls++;
+	l->last = done;
+	l->total = total;
+}
+
+static void test_progress(void **state)
+{
+	(void)state;
+	write_pattern(P("sub.csv"), 3 * SEAL_CHUNK + 5);
+	write_bytes(P("sub.csv.manifest"), MANIFEST, strlen(MANIFEST));
+	diag d = DIAG_INIT;
+	prog_log sl = {.rising = 1};
+	progress_hook sh = {prog_cb, &sl};
+	assert_int_equal(seal_package(P("sub.csv"), P("sub.csv.manifest"), office_a, agg_x->pk,
+	                              &META, P("pkg"), &sh, &d), 0);
+	assert_int_equal(sl.calls, 4); /* 4 padded chunks */
+	assert_true(sl.rising);
+	assert_int_equal(sl.total, 4 * SEAL_CHUNK);
+	assert_int_equal(sl.last, sl.total);
+	size_t pn;
+	unsigned char *pkg = read_bytes(P("pkg"), &pn);
+	free(pkg);
+	prog_log ol = {.rising = 1};
+	progress_hook oh = {prog_cb, &ol};
+	FILE *od = fopen(P("s.csv"), "wb"), *om = fopen(P("s.manifest"), "wb");
+	assert_non_null(od);
+	assert_non_null(om);
+	char sha[65];
+	assert_int_equal(seal_open_stream(P("pkg"), agg_x, office_a->pk, od, om, NULL, sha, &oh,
+	                                  &d), 0);
+	fclose(od);
+	fclose(om);
+	assert_true(ol.calls >= 4);
+	assert_true(ol.rising);
+	assert_int_equal(ol.total, pn);
+	assert_int_equal(ol.last, pn);
+	assert_same_file(P("s.csv"), P("sub.csv"));
 	diag_free(&d);
 }
 
@@ -641,7 +692,7 @@ static void test_wrong_keys(void **state)
 	seal_meta m = META;
 	m.country = "FRA";
 	assert_int_equal(seal_package(P("sub.csv"), P("sub.csv.manifest"), office_a, agg_x->pk, &m,
-	                              P("fra"), &d), -1);
+	                              P("fra"), NULL, &d), -1);
 	assert_int_equal(d.code, EX_NOPERM);
 	assert_non_null(strstr(d.msg, "is for DEU"));
 	assert_false(exists(P("fra")));
@@ -1065,7 +1116,7 @@ static void test_bad_meta_and_inputs(void **state)
 		m.periods = bad_periods[i];
 		diag_reset(&d);
 		assert_int_equal(seal_package(P("sub.csv"), P("sub.csv.manifest"), office_a, agg_x->pk,
-		                              &m, P("pkg"), &d), -1);
+		                              &m, P("pkg"), NULL, &d), -1);
 		assert_int_equal(d.code, EX_DATAERR);
 		assert_false(seal_valid_periods(bad_periods[i]));
 	}
@@ -1074,7 +1125,7 @@ static void test_bad_meta_and_inputs(void **state)
 	m.kind = 7;
 	diag_reset(&d);
 	assert_int_equal(seal_package(P("sub.csv"), P("sub.csv.manifest"), office_a, agg_x->pk, &m,
-	                              P("pkg"), &d), -1);
+	                              P("pkg"), NULL, &d), -1);
 	assert_int_equal(d.code, EX_DATAERR);
 	assert_int_equal(seal_kind_parse("records"), SEAL_KIND_RECORDS);
 	assert_int_equal(seal_kind_parse("cells"), SEAL_KIND_CELLS);
@@ -1085,7 +1136,7 @@ static void test_bad_meta_and_inputs(void **state)
 	int before = dir_entries();
 	diag_reset(&d);
 	assert_int_equal(seal_package(P("nope.csv"), P("sub.csv.manifest"), office_a, agg_x->pk,
-	                              &META, P("pkg"), &d), -1);
+	                              &META, P("pkg"), NULL, &d), -1);
 	assert_int_equal(d.code, EX_NOINPUT);
 	assert_false(exists(P("pkg")));
 	assert_int_equal(dir_entries(), before);
@@ -1151,6 +1202,7 @@ int main(void)
 		cmocka_unit_test_setup(test_round_trip_empty, per_test),
 		cmocka_unit_test_setup(test_round_trip_chunks, per_test),
 		cmocka_unit_test_setup(test_open_stream, per_test),
+		cmocka_unit_test_setup(test_progress, per_test),
 		cmocka_unit_test_setup(test_every_byte_flip, per_test),
 		cmocka_unit_test_setup(test_truncation, per_test),
 		cmocka_unit_test_setup(test_trailing_bytes, per_test),
