@@ -134,6 +134,9 @@ struct csvr {
 	const char *reason;
 	int fatal;
 	size_t peak;
+	int tail;                   /* more_follows: a record was open at the end */
+	uint64_t tail_off;
+	unsigned long tail_line;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -802,6 +805,12 @@ static int at_eof(csvr *r, csvr_record *out, diag *d)
 	return CSVR_OK;
 }
 
+/* Input offset of win[0] (for csvr_position and csvr_tail). */
+static uint64_t base_off(const csvr *r)
+{
+	return r->direct ? 0 : r->in_off0;
+}
+
 /* ---- interface ---------------------------------------------------------- */
 
 int csvr_next(csvr *r, csvr_record *out, diag *d)
@@ -818,12 +827,25 @@ int csvr_next(csvr *r, csvr_record *out, diag *d)
 		int kind, rc = get_piece(r, &pe, &kind, d);
 		if (rc < 0)
 			return -1;
-		if (rc == 0) {
+		if (rc == 0 || (kind == PIECE_LAST && r->o.more_follows)) {
 			uint64_t b = csvr_bytes_read(r);
 			if (b > r->hi)
 				r->hi = b;
-			if (r->cur == r->rec)
+			if (r->cur == r->rec && rc == 0)
 				return CSVR_EOF;
+			if (r->o.more_follows) {
+				/* the record goes on in the next chunk: read it again
+				 * there, from its first byte */
+				r->tail = 1;
+				r->tail_off = base_off(r) + r->rec;
+				r->tail_line = r->cur == r->rec ? r->line : r->rec_line;
+				reset_parser(r);
+				reset_record(r);
+				r->cur = r->rec = r->end;
+				r->src_eof = 1;
+				r->skip = 0;
+				return CSVR_EOF;
+			}
 			return at_eof(r, out, d);
 		}
 		int nl = kind == PIECE_LINE;
@@ -881,7 +903,9 @@ static int setup(csvr *r, const csvr_opts *o, diag *d)
 	csv_set_quote(&r->p, qu);
 	csv_set_space_func(&r->p, no_space);
 	csv_set_blk_size(&r->p, LIBCSV_BLK);
-	r->line = 1;
+	r->line = r->o.first_line ? r->o.first_line : 1;
+	if (r->o.more_follows && r->o.latin1)
+		return diag_fail(d, EX_USAGE, "csv: chunked reading is not available for Latin-1");
 	return 0;
 }
 
@@ -900,8 +924,9 @@ static int start_copying(csvr *r, diag *d)
 		n += k;
 	if (r->fatal)
 		return -1;
-	if (n == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
-		r->in_off0 = 3;
+	r->in_off0 = r->o.offset;
+	if (!r->o.no_bom && n == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+		r->in_off0 += 3;
 		if (r->o.latin1)
 			diag_add(d, DIAG_WARNING, r->name, 1, 1,
 			         "the file starts with a UTF-8 byte order mark but is read as "
@@ -952,6 +977,16 @@ int csvr_open(const char *path, const csvr_opts *o, csvr **out, diag *d)
 	struct stat st;
 	if (fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode))
 		r->total = (uint64_t)st.st_size;
+	if (r->o.offset) {
+		if (r->o.latin1) {
+			diag_fail(d, EX_USAGE, "csv: a start offset is not available for Latin-1");
+			goto fail;
+		}
+		if (fseeko(r->fp, (off_t)r->o.offset, SEEK_SET) != 0) {
+			diag_fail(d, EX_IOERR, "%s: cannot seek: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
 	if (start_copying(r, d) != 0)
 		goto fail;
 	*out = r;
@@ -979,7 +1014,8 @@ int csvr_open_mem(const void *buf, size_t len, const char *name, const csvr_opts
 		r->win = (unsigned char *)buf; /* read only: never written through */
 		r->cap = r->end = len;
 		r->raw_read = len;
-		if (len >= 3 && r->win[0] == 0xEF && r->win[1] == 0xBB && r->win[2] == 0xBF)
+		if (!r->o.no_bom && len >= 3 && r->win[0] == 0xEF && r->win[1] == 0xBB &&
+		    r->win[2] == 0xBF)
 			r->cur = r->rec = 3;
 	} else if (start_copying(r, d) != 0) {
 		goto fail;
@@ -1011,6 +1047,21 @@ uint64_t csvr_bytes_read(const csvr *r)
 	else
 		b = r->in_off0 + r->cur;
 	return b > r->hi ? b : r->hi;
+}
+
+void csvr_position(const csvr *r, uint64_t *offset, unsigned long *line)
+{
+	*offset = base_off(r) + r->rec;
+	*line = r->line;
+}
+
+int csvr_tail(const csvr *r, uint64_t *offset, unsigned long *line)
+{
+	if (!r->tail)
+		return 0;
+	*offset = r->tail_off;
+	*line = r->tail_line;
+	return 1;
 }
 
 uint64_t csvr_bytes_total(const csvr *r)
