@@ -15,7 +15,8 @@
  * (17% of ingest before).  Items without a key (0xff...) share their
  * prefix and fall back to the merge sort, as costly as qsort was.  The
  * buffer is held under 4 GiB (mem_limit is capped at 1 GiB) so that
- * offsets fit 32 bits.
+ * offsets fit 32 bits.  Runs are written and read with the unlocked stdio
+ * calls (a sorter belongs to one thread): two calls per item.
  */
 #include "core/extsort.h"
 
@@ -196,7 +197,7 @@ static int spill(extsort *s, diag *d)
 	s->nruns++;
 	for (size_t i = 0; i < s->nptrs; i++) {
 		const unsigned char *p = ord_item(s, s->ord[i]);
-		if (fwrite(p, 1, HDR + item_len(p), r->fp) != HDR + item_len(p))
+		if (fwrite_unlocked(p, 1, HDR + item_len(p), r->fp) != HDR + item_len(p))
 			return diag_fail(d, EX_IOERR, "temporary file write failed: %s", strerror(errno));
 	}
 	if (fflush(r->fp) != 0)
@@ -237,7 +238,7 @@ int extsort_add(extsort *s, const void *item, size_t n, diag *d)
 static int run_read(run *r, diag *d)
 {
 	unsigned char hdr[HDR];
-	size_t got = fread(hdr, 1, HDR, r->fp);
+	size_t got = fread_unlocked(hdr, 1, HDR, r->fp);
 	if (got == 0 && feof(r->fp)) {
 		r->live = 0;
 		return 0;
@@ -255,7 +256,7 @@ static int run_read(run *r, diag *d)
 		r->cap = HDR + n;
 	}
 	memcpy(r->cur, hdr, HDR);
-	if (n && fread(r->cur + HDR, 1, n, r->fp) != n)
+	if (n && fread_unlocked(r->cur + HDR, 1, n, r->fp) != n)
 		return diag_fail(d, EX_IOERR, "temporary file read failed");
 	r->live = 1;
 	return 1;
