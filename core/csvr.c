@@ -432,6 +432,14 @@ static void set_fields(csvr *r, csvr_record *out, unsigned long n_lines)
 		size_t i = 0, cont = 0;
 		for (size_t k = 0; k < r->nf; k++) {
 			size_t to = r->slots[k].roff;
+			/* 8 bytes at a time: a continuation byte has bit 7 set and
+			 * bit 6 clear */
+			for (; i + 8 <= to; i += 8) {
+				uint64_t x;
+				memcpy(&x, w + i, 8);
+				x = x & ~(x << 1) & HIGHS;
+				cont += (size_t)(((x >> 7) * ONES) >> 56);
+			}
 			for (; i < to; i++)
 				cont += (w[i] & 0xC0) == 0x80;
 			r->f[k].line = r->rec_line;
