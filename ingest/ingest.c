@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include "core/atomic.h"
 #include "core/csvpar.h"
@@ -35,7 +36,6 @@
 #include "core/text.h"
 #include "ingest/harmonise.h"
 #include "ingest/hcount.h"
-#include <sys/stat.h>
 
 #define N_PERIODS ((PERIOD_MAX_YEAR - PERIOD_MIN_YEAR + 1) * 10)
 
@@ -83,7 +83,6 @@ struct ctx {
 	const ingest_opts *o;
 	ingest_stats *st;
 	harm h;
-	int have_h;
 	extsort *sorter;              /* records */
 	std_row *cells;               /* cells */
 	size_t n_cells, cap_cells;
@@ -907,7 +906,6 @@ static int read_rows(ctx *c, csvr *r, int handoff, diag *d)
 					return diag_fail(d, EX_OSERR, "out of memory");
 				if (init_harm(c, &c->h, d) != 0)
 					return -1;
-				c->have_h = 1;
 				have_header = 1;
 				if (handoff)
 					return 1;
@@ -919,7 +917,6 @@ static int read_rows(ctx *c, csvr *r, int handoff, diag *d)
 			if (o->m->header_line == 0) {
 				if (init_harm(c, &c->h, d) != 0)
 					return -1;
-				c->have_h = 1;
 			}
 		}
 		if (o->progress && (++tick & 0xffff) == 0)
@@ -1105,8 +1102,7 @@ static int read_all(ctx *c, unsigned char *in_hash, diag *d)
 static void ctx_free(ctx *c)
 {
 	extsort_free(c->sorter);
-	if (c->have_h)
-		harm_free(&c->h);
+	harm_free(&c->h); /* also a harm_init that failed half-way (c is zeroed) */
 	free(c->cells);
 	sink_free(&c->k);
 	free(c->hdr.rec.f);

@@ -65,7 +65,8 @@ int ingest_run(const ingest_opts *o, ingest_stats *st, diag *d);
  * ingest_run (same diagnostics, same rejections, only_country applied),
  * and counted by the cube's dimensions (ingest/hcount) instead of being
  * sorted and written.  On threads, each chunk is counted apart and the
- * partial counts are merged exactly, in file order.  Row errors do not
+ * partial counts are merged exactly, in file order (a cell table's rows
+ * are counted as rows: their values are not added up).  Row errors do not
  * fail the count (they are in d and in rows_rejected); output, rejects
  * and sort_mem are not used.  0, or -1 on a file-level or fatal error. */
 typedef struct ingest_counts {
