@@ -294,6 +294,10 @@ int extsort_finish(extsort *s, diag *d)
 	free(s->buf);
 	s->buf = NULL;
 	s->cap = 0;
+	free(s->ord); /* the merge reads the runs: no index needed */
+	free(s->tmp);
+	s->ord = s->tmp = NULL;
+	s->nptrs = s->capptrs = 0;
 	s->heap = malloc(s->nruns * sizeof *s->heap);
 	if (!s->heap)
 		return diag_fail(d, EX_OSERR, "out of memory");
