@@ -1,16 +1,18 @@
 /* harm_count: tipstat's harmonise-and-count path, without the warehouse.
  *
- *   harm_count [-v] MAPPING FILE [PSEUDONYM_KEY]
+ *   harm_count [-v] [-j THREADS] MAPPING FILE [PSEUDONYM_KEY]
  *
- * Reads FILE with core/csvr, harmonises every row with ingest/harmonise
- * (the same validation, code mapping and minimisation as `tipstat
- * ingest`) and counts rows by (country, quarter, sex, age band, form): the
- * group-by of the DuckDB and libcsv baselines of `make bench`, but over
- * harmonised codes.  With PSEUDONYM_KEY the case ids are hashed as in
- * ingest (the mapping must then have a case_id column); without it the
- * mapping must not have one (bench/run.sh derives es_case_nokey.map, where
- * id_caso is dropped as an identifier).  No sort, no output file: this is
- * the floor of "national file to cube counts" inside tipstat.
+ * Counts FILE's rows by the cube's dimensions with ingest_count (the same
+ * reading, validation, code mapping and minimisation as `tipstat ingest`,
+ * on THREADS threads, default 2: chunks counted apart and the partial
+ * counts merged exactly), then reports the groups of (country, quarter,
+ * sex, age band, form): the group-by of the DuckDB and libcsv baselines
+ * of `make bench`, but over harmonised codes.  With PSEUDONYM_KEY the
+ * case ids are hashed as in ingest (the mapping must then have a case_id
+ * column); without it the mapping must not have one (bench/run.sh derives
+ * es_case_nokey.map, where id_caso is dropped as an identifier).  No sort,
+ * no output file: this is the floor of "national file to cube counts"
+ * inside tipstat.
  *
  * Prints "rows=<n> rejected=<n> groups=<n>" (-v: every group too).
  * Needs TIPSTAT_DATASETS (or the installed codelists).
@@ -26,10 +28,10 @@
 #include <string.h>
 
 #include "core/codelist.h"
-#include "core/csvr.h"
 #include "core/diag.h"
 #include "core/period.h"
 #include "ingest/harmonise.h"
+#include "ingest/ingest.h"
 #include "ingest/keys.h"
 #include "ingest/mapping.h"
 
@@ -50,7 +52,7 @@ static uint64_t mix(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-static int t_add(table *t, uint64_t key)
+static int t_add(table *t, uint64_t key, uint64_t n)
 {
 	if (2 * (t->used + 1) > t->cap) {
 		size_t oc = t->cap, nc = oc ? oc * 2 : 4096;
@@ -75,31 +77,37 @@ static int t_add(table *t, uint64_t key)
 		t->s[i].key = key;
 		t->used++;
 	}
-	t->s[i].n++;
+	t->s[i].n += n;
 	return 0;
 }
 
-/* 12 bits per dimension, +8 so negative sentinels fit; bit 63 set so a
- * key is never 0. */
-static uint64_t pack(const std_row *r)
+/* The 5-dimension group of a harmonised count cell: 8 bits per dimension
+ * (24 for the period), +8 so negative sentinels fit; bit 63 set so a key
+ * is never 0. */
+static uint64_t pack_cell(const hcount_key *k)
 {
-	int age = r->age_band >= 0 ? r->age_band : r->age;
-	uint64_t k = 1ULL << 63;
-	k |= (uint64_t)(r->country + 8) << 48;
-	k |= (uint64_t)(unsigned)r->period << 24;
-	k |= (uint64_t)(r->sex + 8) << 16;
-	k |= (uint64_t)(age + 8) << 8;
-	k |= (uint64_t)(r->form + 8);
-	return k;
+	uint64_t v = 1ULL << 63;
+	v |= (uint64_t)(k->country + 8) << 48;
+	v |= (uint64_t)(unsigned)k->period << 24;
+	v |= (uint64_t)(k->sex + 8) << 16;
+	v |= (uint64_t)(k->age + 8) << 8;
+	v |= (uint64_t)(k->form + 8);
+	return v;
 }
 
 int main(int argc, char **argv)
 {
-	int verbose = 0, a = 1;
-	if (a < argc && !strcmp(argv[a], "-v"))
-		verbose = 1, a++;
-	if (argc - a < 2 || argc - a > 3) {
-		fprintf(stderr, "usage: harm_count [-v] MAPPING FILE [PSEUDONYM_KEY]\n");
+	int verbose = 0, threads = 2, a = 1;
+	for (; a < argc && argv[a][0] == '-'; a++) {
+		if (!strcmp(argv[a], "-v"))
+			verbose = 1;
+		else if (!strcmp(argv[a], "-j") && a + 1 < argc)
+			threads = atoi(argv[++a]);
+		else
+			break;
+	}
+	if (argc - a < 2 || argc - a > 3 || threads < 1) {
+		fprintf(stderr, "usage: harm_count [-v] [-j THREADS] MAPPING FILE [PSEUDONYM_KEY]\n");
 		return 64;
 	}
 	const char *map_path = argv[a], *file = argv[a + 1];
@@ -113,11 +121,10 @@ int main(int argc, char **argv)
 	mapping m;
 	memset(&m, 0, sizeof m);
 	unsigned char *pkey = NULL;
-	csvr *r = NULL;
-	harm h;
-	int have_h = 0, rc = 1;
+	int rc = 1;
 	table t = {0};
-	unsigned long rows = 0, rejected = 0;
+	ingest_counts ic;
+	memset(&ic, 0, sizeof ic);
 	if (codelists_load(codelists_default_dir(dir, sizeof dir), &cl, &d) != 0) {
 		diag_print(&d, stderr, "harm_count");
 		return 78;
@@ -126,34 +133,22 @@ int main(int argc, char **argv)
 		goto out;
 	if (key_path && keys_load_pseudonym(key_path, &pkey, &d) != 0)
 		goto out;
-	csvr_opts o = {.delim = m.delimiter ? m.delimiter : ',', .quote = m.quote ? m.quote : '"',
-	               .latin1 = m.encoding == ENC_LATIN1, .max_field = m.max_field_bytes};
-	if (csvr_open(file, &o, &r, &d) != 0)
+	ingest_opts o;
+	memset(&o, 0, sizeof o);
+	o.input = file;
+	o.m = &m;
+	o.cl = &cl;
+	o.pkey = pkey;
+	o.period_override = -1;
+	o.only_country = -1;
+	o.threads = threads;
+	if (ingest_count(&o, &ic, &d) != 0)
 		goto out;
-	csvr_record rec;
-	int c;
-	while ((c = csvr_next(r, &rec, &d)) != CSVR_EOF) {
-		if (c < 0)
+	for (size_t i = 0; i < ic.counts.cap; i++)
+		if (ic.counts.s[i].n && t_add(&t, pack_cell(&ic.counts.s[i].k), ic.counts.s[i].n) != 0)
 			goto out;
-		if (!have_h) { /* header on line 1 (es_case, en_case) */
-			if (harm_init(&h, &m, &cl, file, &rec, 0, pkey, -1, &d) != 0)
-				goto out;
-			have_h = 1;
-			continue;
-		}
-		rows++;
-		std_row row;
-		int hr = c == CSVR_BAD ? 1 : harm_row(&h, &rec, &row, &d);
-		if (hr < 0)
-			goto out;
-		if (hr == 1) {
-			rejected++;
-			continue;
-		}
-		if (t_add(&t, pack(&row)) != 0)
-			goto out;
-	}
-	printf("rows=%lu rejected=%lu groups=%zu\n", rows, rejected, t.used);
+	printf("rows=%llu rejected=%llu groups=%zu\n", (unsigned long long)ic.rows_read,
+	       (unsigned long long)ic.rows_rejected, t.used);
 	for (size_t i = 0; verbose && i < t.cap; i++)
 		if (t.s[i].key) {
 			uint64_t k = t.s[i].key;
@@ -171,10 +166,7 @@ out:
 	if (rc)
 		diag_print(&d, stderr, "harm_count");
 	free(t.s);
-	if (have_h)
-		harm_free(&h);
-	if (r)
-		csvr_close(r);
+	ingest_counts_free(&ic);
 	keys_free_pseudonym(pkey);
 	mapping_free(&m);
 	codelists_free(&cl);

@@ -134,6 +134,9 @@ struct csvr {
 	const char *reason;
 	int fatal;
 	size_t peak;
+	int tail;                   /* more_follows: a record was open at the end */
+	uint64_t tail_off;
+	unsigned long tail_line;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -429,6 +432,14 @@ static void set_fields(csvr *r, csvr_record *out, unsigned long n_lines)
 		size_t i = 0, cont = 0;
 		for (size_t k = 0; k < r->nf; k++) {
 			size_t to = r->slots[k].roff;
+			/* 8 bytes at a time: a continuation byte has bit 7 set and
+			 * bit 6 clear */
+			for (; i + 8 <= to; i += 8) {
+				uint64_t x;
+				memcpy(&x, w + i, 8);
+				x = x & ~(x << 1) & HIGHS;
+				cont += (size_t)(((x >> 7) * ONES) >> 56);
+			}
 			for (; i < to; i++)
 				cont += (w[i] & 0xC0) == 0x80;
 			r->f[k].line = r->rec_line;
@@ -709,6 +720,90 @@ static int slow_piece(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 	return 0;
 }
 
+/* The end of a record read by a fast path. */
+static int fast_done(csvr *r, int na, size_t pe, int nl, csvr_record *out)
+{
+	r->rec_nonascii = na;
+	set_fields(r, out, 1);
+	r->cur = pe;
+	if (nl)
+		r->line++;
+	r->rec = r->cur;
+	note_mem(r);
+	return 1;
+}
+
+/* A whole line with quote chars: split it without libcsv when every
+ * quoted field opens at its first byte and closes on this line, followed
+ * by the delimiter or the end of the line, and no unquoted field holds a
+ * quote.  For such a line libcsv (strict, spaces kept) gives exactly these
+ * fields: inner doubled quotes become one.  Anything else (a field that
+ * goes on to the next line, text after a closing quote, a stray quote, a
+ * limit) is left to libcsv, which also reports errors.  The arena needs
+ * at most body + 1 bytes: each field's NUL takes the place of its
+ * delimiter or of a quote.  1 done, 0 not, -1 fatal. */
+static int fast_quoted(csvr *r, const unsigned char *s, size_t body, int na, size_t pe, int nl,
+                       csvr_record *out, diag *d)
+{
+	unsigned char q = (unsigned char)r->o.quote, delim = (unsigned char)r->o.delim;
+	if (reserve_arena(r, body + 1) != 0)
+		return fatal_oom(r, d);
+	size_t i = 0, a = 0;
+	r->nf = 0;
+	for (;;) {
+		if (r->nf == r->o.max_fields)
+			goto slow;
+		if (r->nf == r->capf && grow_fields(r) != 0)
+			return fatal_oom(r, d);
+		size_t start = i, a0 = a;
+		int quoted = i < body && s[i] == q;
+		if (quoted) {
+			i++;
+			for (;;) {
+				const unsigned char *p = memchr(s + i, q, body - i);
+				if (!p)
+					goto slow; /* closes on a later line, or never */
+				size_t k = (size_t)(p - s);
+				memcpy(r->arena + a, s + i, k - i);
+				a += k - i;
+				if (k + 1 < body && s[k + 1] == q) {
+					r->arena[a++] = (char)q;
+					i = k + 2;
+					continue;
+				}
+				i = k + 1;
+				break;
+			}
+			if (i < body && s[i] != delim)
+				goto slow; /* text after the closing quote */
+		} else {
+			const unsigned char *p = memchr(s + i, delim, body - i);
+			size_t e = p ? (size_t)(p - s) : body;
+			if (memchr(s + i, q, e - i))
+				goto slow; /* a quote inside an unquoted field */
+			memcpy(r->arena + a, s + i, e - i);
+			a += e - i;
+			i = e;
+		}
+		if (a - a0 > r->o.max_field)
+			goto slow;
+		r->arena[a++] = '\0';
+		r->slots[r->nf].aoff = a0;
+		r->slots[r->nf].roff = start;
+		r->f[r->nf].len = a - a0 - 1;
+		r->f[r->nf].quoted = quoted;
+		r->nf++;
+		if (i >= body)
+			break;
+		i++; /* the delimiter; a last one is followed by an empty field */
+	}
+	r->alen = a;
+	return fast_done(r, na, pe, nl, out);
+slow:
+	r->nf = 0;
+	return 0;
+}
+
 /* A whole line at the start of a record: split it without libcsv when it
  * has no quote char and nothing for the scan to flag.  1 done, 0 not. */
 static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
@@ -721,9 +816,16 @@ static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 		if (body && s[body - 1] == '\r')
 			body--;
 	}
-	if (n > r->o.max_record || memchr(s, (unsigned char)r->o.quote, body) ||
-	    scan(s, n, &na) != n)
+	if (n > r->o.max_record || scan(s, n, &na) != n)
 		return 0;
+	if (memchr(s, (unsigned char)r->o.quote, body)) {
+		/* a last line without newline is checked by libcsv with the row
+		 * still open, when its entry length counts a closing quote: leave
+		 * it to libcsv, for the same "field too long" at the limit */
+		if (!nl)
+			return 0;
+		return fast_quoted(r, s, body, na, pe, nl, out, d);
+	}
 	if (reserve_arena(r, body + 1) != 0)
 		return fatal_oom(r, d);
 	unsigned char delim = (unsigned char)r->o.delim;
@@ -751,14 +853,7 @@ static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 		r->arena[r->slots[k].aoff - 1] = '\0';
 	r->arena[body] = '\0';
 	r->alen = body + 1;
-	r->rec_nonascii = na;
-	set_fields(r, out, 1);
-	r->cur = pe;
-	if (nl)
-		r->line++;
-	r->rec = r->cur;
-	note_mem(r);
-	return 1;
+	return fast_done(r, na, pe, nl, out);
 }
 
 /* Only spaces and tabs (that are not the delimiter), then CR LF or LF. */
@@ -802,6 +897,12 @@ static int at_eof(csvr *r, csvr_record *out, diag *d)
 	return CSVR_OK;
 }
 
+/* Input offset of win[0] (for csvr_position and csvr_tail). */
+static uint64_t base_off(const csvr *r)
+{
+	return r->direct ? 0 : r->in_off0;
+}
+
 /* ---- interface ---------------------------------------------------------- */
 
 int csvr_next(csvr *r, csvr_record *out, diag *d)
@@ -818,12 +919,25 @@ int csvr_next(csvr *r, csvr_record *out, diag *d)
 		int kind, rc = get_piece(r, &pe, &kind, d);
 		if (rc < 0)
 			return -1;
-		if (rc == 0) {
+		if (rc == 0 || (kind == PIECE_LAST && r->o.more_follows)) {
 			uint64_t b = csvr_bytes_read(r);
 			if (b > r->hi)
 				r->hi = b;
-			if (r->cur == r->rec)
+			if (r->cur == r->rec && rc == 0)
 				return CSVR_EOF;
+			if (r->o.more_follows) {
+				/* the record goes on in the next chunk: read it again
+				 * there, from its first byte */
+				r->tail = 1;
+				r->tail_off = base_off(r) + r->rec;
+				r->tail_line = r->cur == r->rec ? r->line : r->rec_line;
+				reset_parser(r);
+				reset_record(r);
+				r->cur = r->rec = r->end;
+				r->src_eof = 1;
+				r->skip = 0;
+				return CSVR_EOF;
+			}
 			return at_eof(r, out, d);
 		}
 		int nl = kind == PIECE_LINE;
@@ -881,7 +995,9 @@ static int setup(csvr *r, const csvr_opts *o, diag *d)
 	csv_set_quote(&r->p, qu);
 	csv_set_space_func(&r->p, no_space);
 	csv_set_blk_size(&r->p, LIBCSV_BLK);
-	r->line = 1;
+	r->line = r->o.first_line ? r->o.first_line : 1;
+	if (r->o.more_follows && r->o.latin1)
+		return diag_fail(d, EX_USAGE, "csv: chunked reading is not available for Latin-1");
 	return 0;
 }
 
@@ -900,8 +1016,9 @@ static int start_copying(csvr *r, diag *d)
 		n += k;
 	if (r->fatal)
 		return -1;
-	if (n == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
-		r->in_off0 = 3;
+	r->in_off0 = r->o.offset;
+	if (!r->o.no_bom && n == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+		r->in_off0 += 3;
 		if (r->o.latin1)
 			diag_add(d, DIAG_WARNING, r->name, 1, 1,
 			         "the file starts with a UTF-8 byte order mark but is read as "
@@ -952,6 +1069,16 @@ int csvr_open(const char *path, const csvr_opts *o, csvr **out, diag *d)
 	struct stat st;
 	if (fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode))
 		r->total = (uint64_t)st.st_size;
+	if (r->o.offset) {
+		if (r->o.latin1) {
+			diag_fail(d, EX_USAGE, "csv: a start offset is not available for Latin-1");
+			goto fail;
+		}
+		if (fseeko(r->fp, (off_t)r->o.offset, SEEK_SET) != 0) {
+			diag_fail(d, EX_IOERR, "%s: cannot seek: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
 	if (start_copying(r, d) != 0)
 		goto fail;
 	*out = r;
@@ -979,7 +1106,8 @@ int csvr_open_mem(const void *buf, size_t len, const char *name, const csvr_opts
 		r->win = (unsigned char *)buf; /* read only: never written through */
 		r->cap = r->end = len;
 		r->raw_read = len;
-		if (len >= 3 && r->win[0] == 0xEF && r->win[1] == 0xBB && r->win[2] == 0xBF)
+		if (!r->o.no_bom && len >= 3 && r->win[0] == 0xEF && r->win[1] == 0xBB &&
+		    r->win[2] == 0xBF)
 			r->cur = r->rec = 3;
 	} else if (start_copying(r, d) != 0) {
 		goto fail;
@@ -1011,6 +1139,21 @@ uint64_t csvr_bytes_read(const csvr *r)
 	else
 		b = r->in_off0 + r->cur;
 	return b > r->hi ? b : r->hi;
+}
+
+void csvr_position(const csvr *r, uint64_t *offset, unsigned long *line)
+{
+	*offset = base_off(r) + r->rec;
+	*line = r->line;
+}
+
+int csvr_tail(const csvr *r, uint64_t *offset, unsigned long *line)
+{
+	if (!r->tail)
+		return 0;
+	*offset = r->tail_off;
+	*line = r->tail_line;
+	return 1;
 }
 
 uint64_t csvr_bytes_total(const csvr *r)

@@ -73,6 +73,16 @@ typedef struct csvr_opts {
 	                          does for a file (tests of block boundaries). */
 	int libcsv_only;       /* 1: feed every line to libcsv, no quote-free
 	                          fast path (same results, for comparison) */
+	/* Reading a piece of a file (ingest's parallel chunks): */
+	unsigned long first_line; /* line number of the first byte; 0 = 1 */
+	int no_bom;            /* the input does not start the file: a leading
+	                          BOM is content, not a mark to drop */
+	int more_follows;      /* the input is a chunk that the file continues
+	                          after: a record still open at its end is not
+	                          reported; csvr_next() returns CSVR_EOF and
+	                          csvr_tail() says where that record began */
+	uint64_t offset;       /* csvr_open only: start reading at this byte
+	                          of the file (not with latin1) */
 } csvr_opts;
 
 typedef struct csvr_field {
@@ -119,6 +129,16 @@ const char *csvr_name(const csvr *r);
 /* Input bytes consumed (Latin-1: bytes read, to the block). */
 uint64_t csvr_bytes_read(const csvr *r);
 uint64_t csvr_bytes_total(const csvr *r);  /* file size, 0 if unknown */
+/* Between records (after CSVR_OK, CSVR_BAD, or before the first call):
+ * the input offset of the next record's first byte (counted from the
+ * start of the buffer, or of the file including opts.offset) and its line.
+ * Not with latin1 (offsets are of converted text).  When csvr_next() has
+ * returned CSVR_EOF this is the end of the input. */
+void csvr_position(const csvr *r, uint64_t *offset, unsigned long *line);
+/* With opts.more_follows, after CSVR_EOF: 1 and the offset and line of
+ * the record that was still open at the end of the input (it must be read
+ * again with what follows), 0 when the input ended between records. */
+int csvr_tail(const csvr *r, uint64_t *offset, unsigned long *line);
 /* Largest number of bytes the reader has held in its own buffers at once
  * (window, libcsv's field buffer, field copies; not a csvr_open_mem
  * buffer read in place).  For tests of the memory bound. */

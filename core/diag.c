@@ -105,6 +105,24 @@ void diag_add(diag *d, int severity, const char *file, unsigned long line,
 	va_end(ap);
 }
 
+void diag_merge(diag *into, const diag *from)
+{
+	size_t kept_err = 0, kept_warn = 0;
+	for (size_t i = 0; i < from->n_items; i++) {
+		const diag_item *it = &from->items[i];
+		kept_err += it->severity == DIAG_ERROR;
+		kept_warn += it->severity == DIAG_WARNING;
+		diag_add(into, it->severity, it->file, it->line, it->col, "%s", it->msg);
+	}
+	into->n_errors += from->n_errors - kept_err;
+	into->n_warnings += from->n_warnings - kept_warn;
+	into->n_dropped += from->n_dropped;
+	if (from->code) {
+		into->code = from->code;
+		memcpy(into->msg, from->msg, sizeof into->msg);
+	}
+}
+
 void diag_format(const diag_item *it, char *buf, size_t size)
 {
 	const char *sev = sev_name[it->severity < 0 || it->severity > 2 ? 2 : it->severity];

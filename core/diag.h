@@ -59,6 +59,13 @@ void diag_add(diag *d, int severity, const char *file, unsigned long line,
 void diag_vadd(diag *d, int severity, const char *file, unsigned long line,
                unsigned long col, const char *fmt, va_list ap);
 
+/* Append from's items to into, in order, as if they had been added to
+ * into directly (the cap applies; items from dropped past its own cap
+ * are counted as dropped), and add from's error and warning counts.  A
+ * failure in from (code != 0) becomes into's failure.  For work done in
+ * pieces (ingest's threads) whose diagnostics must read as one pass. */
+void diag_merge(diag *into, const diag *from);
+
 /* Format one item as "file:line:col: error: msg" into buf (always
  * NUL-terminated, truncated to size). */
 void diag_format(const diag_item *it, char *buf, size_t size);

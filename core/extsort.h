@@ -21,7 +21,8 @@
 
 typedef struct extsort extsort;
 
-/* mem_limit: bytes of items held before a spill (minimum 64 KiB). */
+/* mem_limit: bytes of items held before a spill (minimum 64 KiB, at most
+ * 1 GiB). */
 int extsort_new(size_t mem_limit, extsort **out, diag *d);
 int extsort_add(extsort *s, const void *item, size_t n, diag *d);
 /* End of input: sort what is left.  No extsort_add() after this. */

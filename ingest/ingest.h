@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "core/codelist.h"
 #include "core/diag.h"
+#include "ingest/hcount.h"
 #include "ingest/mapping.h"
 
 typedef struct ingest_opts {
@@ -33,6 +34,13 @@ typedef struct ingest_opts {
 	int only_country;              /* country index to keep (a multi-country
 	                                  table split per office), or -1 */
 	size_t sort_mem;               /* bytes held before spilling; 0 = 16 MiB */
+	int threads;                   /* threads that parse and harmonise: 0 =
+	                                  2, 1 = one serial pass; the outputs,
+	                                  rejects and diagnostics are the same
+	                                  bytes either way (Latin-1 input and
+	                                  non-regular files are read serially) */
+	size_t chunk_size;             /* bytes per parallel chunk; 0 = 512 KiB
+	                                  (for tests of chunk boundaries) */
 	/* progress: called now and then with bytes done and total (may be 0) */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
@@ -52,5 +60,21 @@ typedef struct ingest_stats {
 } ingest_stats;
 
 int ingest_run(const ingest_opts *o, ingest_stats *st, diag *d);
+
+/* Harmonise-and-count: every data row validated and harmonised as by
+ * ingest_run (same diagnostics, same rejections, only_country applied),
+ * and counted by the cube's dimensions (ingest/hcount) instead of being
+ * sorted and written.  On threads, each chunk is counted apart and the
+ * partial counts are merged exactly, in file order (a cell table's rows
+ * are counted as rows: their values are not added up).  Row errors do not
+ * fail the count (they are in d and in rows_rejected); output, rejects
+ * and sort_mem are not used.  0, or -1 on a file-level or fatal error. */
+typedef struct ingest_counts {
+	hcount counts;
+	uint64_t rows_read, rows_rejected, rows_other_country;
+} ingest_counts;
+
+int ingest_count(const ingest_opts *o, ingest_counts *out, diag *d);
+void ingest_counts_free(ingest_counts *c);
 
 #endif

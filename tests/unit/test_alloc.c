@@ -128,6 +128,8 @@ static int op_codelists(void *ctx, diag *d)
 typedef struct ingest_ctx {
 	codelists cl;
 	char out[256];
+	int threads;       /* ingest_opts.threads (0: the default, 2) */
+	size_t chunk_size; /* ingest_opts.chunk_size (0: the default) */
 } ingest_ctx;
 
 static int op_mapping(void *vc, diag *d)
@@ -167,6 +169,8 @@ static int op_ingest(void *vc, diag *d)
 	o.pkey = key;
 	o.period_override = -1;
 	o.only_country = -1;
+	o.threads = c->threads;
+	o.chunk_size = c->chunk_size;
 	ingest_stats st;
 	rc = ingest_run(&o, &st, d);
 	mapping_free(&m);
@@ -308,7 +312,18 @@ static void test_mapping_and_ingest(void **state)
 	assert_int_equal(codelists_load(dir, &c.cl, &d), 0);
 	snprintf(c.out, sizeof c.out, "/tmp/tipstat-alloc-%ld.csv", (long)getpid());
 	assert_true(sweep("mapping_load", op_mapping, &c, NULL) > 20);
+	c.threads = 0;
+	c.chunk_size = 0;
 	assert_true(sweep("ingest_run", op_ingest, &c, no_ingest_output) > 20);
+	/* the serial pass, and the threads with many small chunks (allocations
+	 * on the worker threads too; the counter is then only approximately
+	 * ordered, the checks hold whatever fails) */
+	c.threads = 1;
+	assert_true(sweep("ingest_run, threads = 1", op_ingest, &c, no_ingest_output) > 20);
+	c.threads = 2;
+	c.chunk_size = 2048;
+	assert_true(sweep("ingest_run, threads = 2, small chunks", op_ingest, &c,
+	                  no_ingest_output) > 20);
 	codelists_free(&c.cl);
 	diag_free(&d);
 }

@@ -206,6 +206,67 @@ static void test_extsort(void **state)
 	check_sorted_run(65536, 100003);     /* many spilled runs */
 }
 
+/* Against a reference: random short items over a 4-letter alphabet with
+ * NUL and 0xff (shared prefixes, prefixes of each other, many equal
+ * items), in memory and spilled; the order must be memcmp on the common
+ * prefix, shorter first, then insertion order. */
+typedef struct ref_item {
+	unsigned char b[12];
+	size_t n, idx;
+} ref_item;
+
+static int ref_cmp(const void *x, const void *y)
+{
+	const ref_item *a = x, *b = y;
+	int c = memcmp(a->b, b->b, a->n < b->n ? a->n : b->n);
+	if (c)
+		return c;
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static void test_extsort_reference(void **state)
+{
+	(void)state;
+	static const unsigned char alpha[] = {0x00, 0x01, 'a', 0xff};
+	enum { N = 30000 };
+	ref_item *items = malloc(N * sizeof *items);
+	assert_non_null(items);
+	uint64_t x = 12345;
+	for (int pass = 0; pass < 2; pass++) {
+		diag d;
+		diag_init(&d, 10);
+		extsort *s;
+		assert_int_equal(extsort_new(pass ? 65536 : 1 << 24, &s, &d), 0);
+		for (size_t i = 0; i < N; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			items[i].n = (size_t)(x >> 60) % 13;
+			for (size_t k = 0; k < items[i].n; k++)
+				items[i].b[k] = alpha[(x >> (2 * k + 8)) & 3];
+			/* the tag after the key makes equal keys distinguishable,
+			 * but it is not part of the item */
+			items[i].idx = i;
+			assert_int_equal(extsort_add(s, items[i].b, items[i].n, &d), 0);
+		}
+		assert_int_equal(extsort_finish(s, &d), 0);
+		if (pass)
+			assert_true(extsort_runs(s) > 1);
+		qsort(items, N, sizeof *items, ref_cmp);
+		const void *it;
+		size_t len;
+		for (size_t i = 0; i < N; i++) {
+			assert_int_equal(extsort_next(s, &it, &len, &d), 1);
+			assert_int_equal(len, items[i].n);
+			assert_memory_equal(it, items[i].b, len);
+		}
+		assert_int_equal(extsort_next(s, &it, &len, &d), 0);
+		extsort_free(s);
+		diag_free(&d);
+	}
+	free(items);
+}
+
 static void test_extsort_stable(void **state)
 {
 	(void)state;
@@ -480,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_text_misc),     cmocka_unit_test(test_hmap),
 		cmocka_unit_test(test_period_parse),  cmocka_unit_test(test_period_dates),
 		cmocka_unit_test(test_extsort),       cmocka_unit_test(test_extsort_stable),
+		cmocka_unit_test(test_extsort_reference),
 		cmocka_unit_test(test_diag_cap),      cmocka_unit_test(test_atomic),
 		cmocka_unit_test(test_vec_push),      cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_sqlx),          cmocka_unit_test(test_sha256),

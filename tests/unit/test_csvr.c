@@ -673,6 +673,92 @@ static void test_reasons(void **state)
 	}
 }
 
+/* Reading a piece of a file (ingest's chunks): a first line number, a
+ * BOM that is content, a record left open at the end of a chunk handed
+ * back with its offset and line, a start offset in a file, positions. */
+static void test_chunk_options(void **state)
+{
+	(void)state;
+	diag d;
+	diag_init(&d, 10);
+	csvr *r;
+	csvr_record rec;
+	uint64_t off;
+	unsigned long line;
+	/* a chunk from line 10 on; its last record goes on after the end */
+	static const char chunk[] = "\xEF\xBB\xBF" "a,b\r\nc,\"x\ny\"\n\"open\nmore,d\n";
+	csvr_opts o = {.first_line = 10, .no_bom = 1, .more_follows = 1};
+	assert_int_equal(csvr_open_mem(chunk, sizeof chunk - 1, "f.csv", &o, &r, &d), 0);
+	csvr_position(r, &off, &line);
+	assert_int_equal(off, 0);
+	assert_int_equal(line, 10);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_OK);
+	assert_int_equal(rec.line, 10);
+	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.f[0].len, 4); /* the BOM is content here */
+	assert_memory_equal(rec.f[0].s, "\xEF\xBB\xBF" "a", 4);
+	assert_int_equal(rec.f[1].col, 4); /* the BOM is one character */
+	csvr_position(r, &off, &line);
+	assert_int_equal(off, 8);
+	assert_int_equal(line, 11);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_OK);
+	assert_int_equal(rec.line, 11);
+	assert_int_equal(rec.n_lines, 2);
+	assert_string_equal(rec.f[1].s, "x\ny");
+	assert_int_equal(csvr_tail(r, &off, &line), 0);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_EOF);
+	assert_int_equal(csvr_tail(r, &off, &line), 1);
+	assert_int_equal(off, 16); /* the opening quote of "open */
+	assert_int_equal(line, 13);
+	assert_int_equal(d.n_items, 0); /* not reported: read again with more */
+	csvr_close(r);
+
+	/* the same bytes as the end of a file: the open quote is an error */
+	o.more_follows = 0;
+	assert_int_equal(csvr_open_mem(chunk, sizeof chunk - 1, "f.csv", &o, &r, &d), 0);
+	int rc, bad = 0;
+	while ((rc = csvr_next(r, &rec, &d)) != CSVR_EOF)
+		bad += rc == CSVR_BAD;
+	assert_int_equal(bad, 1);
+	assert_int_equal(d.n_errors, 1);
+	assert_int_equal(d.items[0].line, 13);
+	assert_int_equal(csvr_tail(r, &off, &line), 0);
+	csvr_close(r);
+
+	/* a chunk that ends without a newline hands its last line back */
+	o.more_follows = 1;
+	assert_int_equal(csvr_open_mem("a,b\nc,d", 7, "f.csv", &o, &r, &d), 0);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_OK);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_EOF);
+	assert_int_equal(csvr_tail(r, &off, &line), 1);
+	assert_int_equal(off, 4);
+	assert_int_equal(line, 11);
+	csvr_close(r);
+
+	/* a file read from an offset: positions count from the file's start */
+	char path[] = "/tmp/tipstat-csvr-chunk-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char file[] = "\xEF\xBB\xBFh1,h2\nx,1\ny,2\n";
+	assert_int_equal(write(fd, file, sizeof file - 1), (ssize_t)(sizeof file - 1));
+	close(fd);
+	csvr_opts fo = {.offset = 13, .first_line = 3, .no_bom = 1};
+	assert_int_equal(csvr_open(path, &fo, &r, &d), 0);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_OK);
+	assert_int_equal(rec.line, 3);
+	assert_string_equal(rec.f[0].s, "y");
+	csvr_position(r, &off, &line);
+	assert_int_equal(off, sizeof file - 1);
+	assert_int_equal(line, 4);
+	assert_int_equal(csvr_next(r, &rec, &d), CSVR_EOF);
+	csvr_close(r);
+	csvr_opts lo = {.offset = 3, .latin1 = 1};
+	assert_int_equal(csvr_open(path, &lo, &r, &d), -1); /* offsets are of UTF-8 input */
+	assert_int_equal(d.code, EX_USAGE);
+	unlink(path);
+	diag_free(&d);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -1323,6 +1409,7 @@ int main(void)
 		cmocka_unit_test(test_messages_never_quote_content),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_chunk_options),
 		cmocka_unit_test(test_counters_and_name),
 		cmocka_unit_test(test_readonly_buffer),
 		cmocka_unit_test(test_big_field),
