@@ -129,6 +129,19 @@ int sdca_optimize(sdca_attacker *a, uint32_t cell, int dir, double goal,
 int sdca_certify(sdca_attacker *a, uint32_t cell, int *ok, double *lo,
                  double *hi, int *exact, diag *d);
 
+/* sdca_certify for a set of primary cells at once: one LP pushes every
+ * cell of the set up towards its goal together (and one down, for the
+ * cells that need it), each capped at its goal; every cell that LP brings
+ * to its goal is settled by that one witness table.  Cells left short are
+ * certified one by one with sdca_certify, so each verdict ok[k] is the
+ * same as sdca_certify's; lo/hi (n entries each) get the interval shown.
+ * With stop, it returns at the first cell found unprotected (later cells
+ * stay ok = 0, undecided).  sdca_last_support then gives the union of the
+ * supports of every witness used: a cell outside it can be published
+ * without breaking any of them. */
+int sdca_certify_set(sdca_attacker *a, const uint32_t *cells, size_t n, int stop, uint8_t *ok,
+                     double *lo, double *hi, diag *d);
+
 /* Integer witness certificates for cross tables (on by default when the
  * table has dimensions): sdca_certify first searches for two integer
  * tables, built from patterns over hidden cells, that meet the requirement,
