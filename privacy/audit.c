@@ -847,7 +847,9 @@ static int joint_dir(sdca_attacker *a, int dir, uint32_t *sub, double *g, size_t
 			g[keep] = g[q];
 			map[keep++] = map[q];
 		}
-		if (keep == m)
+		/* again only while it pays: a round that settles few cells
+		 * costs as much as one that settles many */
+		if (keep == m || (m - keep) * 4 < m)
 			break;
 		m = keep;
 	}
