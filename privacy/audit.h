@@ -38,13 +38,15 @@
  *                 reported intervals may be inner bounds (exact == 0).
  *                 Secondary cells get the range their witnesses showed.
  *                 Witness ranges found for one cell are reused for others:
- *                 before the cell-by-cell pass, joint LPs over runs of 64
- *                 primary cells (sdca_certify_set, without its one-by-one
- *                 step) push many cells to their goals at once, so that
- *                 most cells are settled by a witness range with no solve
- *                 of their own (measured on the bench's 1k table: 514 ->
- *                 120 simplex calls, audit 51 s -> 17 s side by side on a
- *                 loaded machine).
+ *                 when the whole system fits in one LP (2 x unknowns <=
+ *                 region_cap), joint LPs over runs of 64 primary cells
+ *                 (sdca_certify_set without its one-by-one step) first
+ *                 push many cells to their goals at once, so that most
+ *                 cells are settled by a witness range with no solve of
+ *                 their own (bench 1k table: 514 -> 120 simplex calls,
+ *                 audit 51 s -> 17 s side by side on a loaded machine).
+ *                 Larger systems skip it: there the joint LPs grow by
+ *                 column generation and cost more than they save.
  *
  * LP versus integers: the LP interval contains the integer one.  Rounding
  * inward ([ceil(min), floor(max)]) is exact when the optimal vertex is
