@@ -275,7 +275,9 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 	out->audit_rc = sdca_run(t, &ao, &r, &d);
 	out->t_audit = now() - t0;
 	out->exposed = r.n_exposed;
-	fprintf(stderr, "  [audit: %zu LPs, largest LP %zu columns]\n", r.n_lp, r.max_columns);
+	fprintf(stderr, "  [audit: %zu LPs, largest LP %zu columns, %zu of %zu primary cells by integer "
+	                "witnesses]\n",
+	        r.n_lp, r.max_columns, r.n_witness, r.n_primary);
 	if (out->audit_rc)
 		fprintf(stderr, "  audit: %s\n", d.msg);
 	sdca_report_free(&r);

@@ -1485,6 +1485,16 @@ static int rewitness(ctx *c, hx *h, size_t p, int *ok, diag *d)
 	return lp_certify(c, p, ok, d);
 }
 
+/* Does cell u share a constraint with cell j? */
+static int adjacent(const sdct_table *t, uint32_t u, uint32_t j)
+{
+	for (uint32_t k = t->cell_start[u]; k < t->cell_start[u + 1]; k++)
+		for (uint32_t e = t->cell_start[j]; e < t->cell_start[j + 1]; e++)
+			if (t->cell_cons[k] == t->cell_cons[e])
+				return 1;
+	return 0;
+}
+
 typedef struct cand {
 	double cost;
 	uint32_t cell;
@@ -1543,6 +1553,17 @@ static int cleanup(ctx *c, hx *h, diag *d)
 			c->mark[c->prim[deps.v[k]]] = 0;
 		if (rc)
 			break;
+		/* Most candidates cannot be published again, and the primary
+		 * that needs j is nearly always one in a constraint with it:
+		 * check those first, so that a failure costs one certification
+		 * rather than one per dependant. */
+		size_t front = 0;
+		for (uint32_t k = 0; k < deps.n; k++)
+			if (adjacent(t, c->prim[deps.v[k]], j)) {
+				uint32_t tmp = deps.v[front];
+				deps.v[front++] = deps.v[k];
+				deps.v[k] = tmp;
+			}
 		/* compact the user list while we are here */
 		u->n = 0;
 		for (uint32_t k = 0; k < deps.n; k++)

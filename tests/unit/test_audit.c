@@ -7,7 +7,10 @@
  *    public interval is narrow does not protect;
  *  - EXACT intervals equal the independent attacker's (lp_attacker.h,
  *    plain GLPK) on random tables with random suppression patterns, and
- *    CERTIFY gives the same verdict as EXACT on every one of them. */
+ *    CERTIFY (which settles most cells by joint LPs over runs of primary
+ *    cells) gives the same verdict as EXACT on every one of them;
+ *  - sdca_certify_set gives sdca_certify's verdicts, and a cell outside
+ *    the support it reports can be published without breaking them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +206,98 @@ static void test_random_against_attacker(void **state)
 	assert_true(n_cells_compared > 1000);
 }
 
+/* sdca_certify_set (joint LPs over a set of primary cells) against
+ * sdca_certify one cell at a time, on random tables and suppression
+ * patterns (fixed seed): the same verdict for every primary cell.  And
+ * the support it reports is honest: when every cell of the set is
+ * protected, publishing again any hidden cell outside that support leaves
+ * every one of them protected (checked by the one-by-one path on a fresh
+ * attacker). */
+static void test_certify_set_same_verdicts(void **state)
+{
+	(void)state;
+	rt_rng rng = {0x2545f4914f6cdd1dull};
+	size_t n_ok = 0, n_not = 0, n_republished = 0;
+	for (size_t k = 0; k < 120; k++) {
+		sdct_table t;
+		diag d = DIAG_INIT;
+		size_t nd = 1 + rt_below(&rng, 3);
+		assert_int_equal(rt_build(&t, &rng, nd, 20, 10, 5, &d), 0);
+		assert_int_equal(supp_primary(&t, NULL, NULL, &d), 0);
+		unsigned p_hide = 10 + rt_below(&rng, 60);
+		for (size_t c = 0; c < t.n_cells; c++)
+			if (t.cells[c].status == SDCT_PUBLISHED && rt_below(&rng, 100) < p_hide)
+				t.cells[c].status = SDCT_SECONDARY;
+		uint32_t *prim = malloc((t.n_cells + 1) * sizeof *prim);
+		uint8_t *ok = malloc(t.n_cells + 1);
+		double *lo = malloc((t.n_cells + 1) * sizeof *lo);
+		double *hi = malloc((t.n_cells + 1) * sizeof *hi);
+		assert_non_null(prim);
+		assert_non_null(ok);
+		assert_non_null(lo);
+		assert_non_null(hi);
+		size_t np = 0;
+		for (size_t c = 0; c < t.n_cells; c++)
+			if (t.cells[c].status == SDCT_PRIMARY)
+				prim[np++] = (uint32_t)c;
+		sdca_attacker *a1, *a2;
+		assert_int_equal(sdca_attacker_new(&t, NULL, 0, &a1, &d), 0);
+		assert_int_equal(sdca_attacker_new(&t, NULL, 0, &a2, &d), 0);
+		sdca_attacker_shortcuts(a1, 0);
+		assert_int_equal(sdca_certify_set(a1, prim, np, 0, ok, lo, hi, &d), 0);
+		int all = 1;
+		for (size_t q = 0; q < np; q++) {
+			int o1;
+			assert_int_equal(sdca_certify(a2, prim[q], &o1, NULL, NULL, NULL, &d), 0);
+			assert_int_equal(ok[q], o1);
+			if (o1) {
+				/* the interval shown meets the requirement */
+				int64_t il = (int64_t)ceil(lo[q] - 1e-6), ih = (int64_t)floor(hi[q] + 1e-6);
+				assert_true(sdca_meets(&t.cells[prim[q]], il, ih));
+				n_ok++;
+			} else {
+				n_not++;
+			}
+			all &= o1;
+		}
+		if (all && np) {
+			const uint32_t *sc;
+			size_t ns;
+			sdca_last_support(a1, &sc, &ns);
+			uint8_t *in = calloc(t.n_cells + 1, 1);
+			assert_non_null(in);
+			for (size_t q = 0; q < ns; q++)
+				in[sc[q]] = 1;
+			for (size_t c = 0; c < t.n_cells; c++)
+				if (t.cells[c].status == SDCT_SECONDARY && !in[c]) {
+					t.cells[c].status = SDCT_PUBLISHED;
+					n_republished++;
+				}
+			free(in);
+			sdca_attacker *a3;
+			assert_int_equal(sdca_attacker_new(&t, NULL, 0, &a3, &d), 0);
+			for (size_t q = 0; q < np; q++) {
+				int o3;
+				assert_int_equal(sdca_certify(a3, prim[q], &o3, NULL, NULL, NULL, &d), 0);
+				assert_true(o3);
+			}
+			sdca_attacker_free(a3);
+		}
+		sdca_attacker_free(a1);
+		sdca_attacker_free(a2);
+		free(prim);
+		free(ok);
+		free(lo);
+		free(hi);
+		sdct_free(&t);
+		diag_free(&d);
+	}
+	/* both verdicts occur, and the support test publishes cells */
+	assert_true(n_ok > 100);
+	assert_true(n_not > 10);
+	assert_true(n_republished > 20);
+}
+
 static void test_meets(void **state)
 {
 	(void)state;
@@ -224,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_primary_only_refused),
 		cmocka_unit_test(test_public_bounds_used),
 		cmocka_unit_test(test_random_against_attacker),
+		cmocka_unit_test(test_certify_set_same_verdicts),
 		cmocka_unit_test(test_meets),
 	};
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
