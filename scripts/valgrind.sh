@@ -12,9 +12,11 @@
 #    repetitions (test_suppress: a tenth of its random tables; test_seal:
 #    every 13th byte of a chunk body flipped, headers and tags still every
 #    bit): every assertion and every code path still runs, only the number
-#    of repeated cases drops.  t_faults reads it to skip its
-#    full-disk cases, because valgrind itself cannot run under a file-size
-#    limit (those cases run in `make check` and `make asan`).
+#    of repeated cases drops.  t_accept_crash kills accept 10 times
+#    instead of 50 (a killed process reports nothing to memcheck).  The
+#    t_faults* scripts read it to skip their full-disk cases, because
+#    valgrind itself cannot run under a file-size limit (those cases run in
+#    `make check` and `make asan`).
 # Every log is kept in BUILD/vg-*.log; the wall time of each program and
 # of the whole run is printed.
 # Suppressions: scripts/valgrind.supp, for system libraries only (each
@@ -47,7 +49,7 @@ export -f one_unit
 
 fail=0
 # the slowest first, so that the two queues end together
-{ printf "%s\n" "$B"/tests/test_{suppress,cubesupp,seal,dpsample}; ls "$B"/tests/test_* | grep -v '\.d$'; } | awk '!seen[$0]++' |
+{ printf "%s\n" "$B"/tests/test_{cubesupp,dpsample,seal,suppress}; ls "$B"/tests/test_* | grep -v '\.d$'; } | awk '!seen[$0]++' |
 	xargs -P "$JOBS" -I{} bash -c 'one_unit "$1"' _ {} || fail=1
 
 wrap="$B/tipstat-valgrind"
