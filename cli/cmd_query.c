@@ -116,6 +116,11 @@ int cmd_query(int argc, char **argv)
 		goto out;
 	if ((seed_s ? dprng_new_seeded(seed, &rng, &d) : dprng_new(&rng, &d)) != 0)
 		goto fail;
+	/* the answer's place before the question: nothing is charged for an
+	 * answer that could not be written anywhere (the temporary is removed
+	 * on every failure below) */
+	if (atomic_open(outp, 0644, &af, &d) != 0)
+		goto fail;
 	char now[21];
 	cli_now(now);
 	if (qry_ask(w, &cl, &r, text, len, rng, now, &a, &d) != 0) {
@@ -125,8 +130,7 @@ int cmd_query(int argc, char **argv)
 		}
 		goto fail;
 	}
-	if (atomic_open(outp, 0644, &af, &d) != 0 || qry_write_csv(&a, af.fp, &d) != 0 ||
-	    atomic_commit(&af, &d) != 0)
+	if (qry_write_csv(&a, af.fp, &d) != 0 || atomic_commit(&af, &d) != 0)
 		goto fail;
 	char rho[LEDGER_RHO_STR], ch[LEDGER_RHO_STR], left[LEDGER_RHO_STR], tot[LEDGER_RHO_STR];
 	ledger_format_rho(a.rho, rho);

@@ -13,6 +13,7 @@
  *    when their epoch equals the attacker's: publishing a cell bumps it.
  */
 #include "privacy/audit.h"
+#include "privacy/lpguard.h"
 
 #include <glpk.h>
 #include <math.h>
@@ -45,7 +46,8 @@ static int64_t ifloor(double v);
 struct sdca_attacker {
 	const sdct_table *t;
 	int64_t *x;
-	glp_prob *P;
+	glp_prob *P;            /* NULL once GLPK failed (lpguard.h) */
+	char lp_error[240];      /* why, for the calls after that */
 	glp_smcp parm;
 	size_t cap;
 	int shortcuts;
@@ -355,7 +357,15 @@ int sdca_attacker_new(const sdct_table *t, const int64_t *xref, size_t region_ca
 			return diag_fail(d, EX_OSERR, "audit: out of memory");
 		}
 	}
+	lpguard g;
+	lpg_arm(&g);
+	if (setjmp(g.jb)) {
+		a->P = NULL;
+		sdca_attacker_free(a);
+		return lpg_fail(&g, "audit", d);
+	}
 	a->P = glp_create_prob();
+	lpg_disarm();
 	glp_init_smcp(&a->parm);
 	a->parm.msg_lev = GLP_MSG_OFF; /* per call; glp_term_out would be global */
 	a->parm.meth = GLP_PRIMAL;
@@ -401,18 +411,41 @@ void sdca_attacker_free(sdca_attacker *a)
 	free(a);
 }
 
+void sdca_attacker_lp_lost(sdca_attacker *a, const char *why)
+{
+	if (!a || !a->P)
+		return;
+	a->P = NULL; /* freed with GLPK's environment; never delete it */
+	const char *w = why && *why ? why : "the LP solver failed";
+	size_t n = strlen(w);
+	if (n >= sizeof a->lp_error)
+		n = sizeof a->lp_error - 1;
+	memcpy(a->lp_error, w, n);
+	a->lp_error[n] = '\0';
+}
+
 void sdca_attacker_refresh(sdca_attacker *a, uint32_t cell)
 {
 	if (cell >= a->t->n_cells)
 		return;
 	if (a->t->cells[cell].status == SDCT_PUBLISHED)
 		a->epoch++; /* bounds tightened: old witnesses may be infeasible */
-	if (a->in_reg[cell]) {
+	if (a->in_reg[cell] && a->P) {
 		diag d = DIAG_INIT;
+		lpguard g;
+		lpg_arm(&g);
+		if (setjmp(g.jb)) {
+			/* GLPK failed: the next sdca_optimize reports it */
+			lpg_fail(&g, "audit", &d);
+			sdca_attacker_lp_lost(a, d.msg);
+			diag_free(&d);
+			return;
+		}
 		if (region_cols(a, cell, &d)) {
 			/* out of memory: fall back to a clean region */
 			region_reset(a);
 		}
+		lpg_disarm();
 		diag_free(&d);
 	}
 }
@@ -555,8 +588,8 @@ static int price(sdca_attacker *a, int dir, size_t *n_cand, diag *d)
 	return 0;
 }
 
-int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *value,
-                  int *exact, int *integral, diag *d)
+static int optimize_lp(sdca_attacker *a, uint32_t i, int dir, double goal, double *value,
+                       int *exact, int *integral, diag *d)
 {
 	const sdct_table *t = a->t;
 	int s = dir > 0 ? 0 : 1;
@@ -673,6 +706,24 @@ int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *va
 		rc = -1; /* restores the target's true bounds */
 	if (rc)
 		region_reset(a);
+	return rc;
+}
+
+int sdca_optimize(sdca_attacker *a, uint32_t i, int dir, double goal, double *value,
+                  int *exact, int *integral, diag *d)
+{
+	if (!a->P)
+		return diag_fail(d, EX_OSERR, "%s", a->lp_error);
+	lpguard g;
+	lpg_arm(&g);
+	if (setjmp(g.jb)) {
+		/* every allocation of ours here belongs to a: nothing to free */
+		lpg_fail(&g, "audit", d);
+		sdca_attacker_lp_lost(a, d->msg);
+		return -1;
+	}
+	int rc = optimize_lp(a, i, dir, goal, value, exact, integral, d);
+	lpg_disarm();
 	return rc;
 }
 

@@ -126,6 +126,13 @@ void sdca_attacker_free(sdca_attacker *a);
  * feasible). */
 void sdca_attacker_refresh(sdca_attacker *a, uint32_t cell);
 
+/* GLPK failed in this thread (privacy/lpguard.h): its environment, and the
+ * attacker's problem object with it, is gone.  The attacker forgets the
+ * object; sdca_optimize then fails with `why` (EX_OSERR), and
+ * sdca_attacker_free only frees our own memory.  The attacker calls this
+ * itself when GLPK fails inside it; suppress.c when its own MIPs fail. */
+void sdca_attacker_lp_lost(sdca_attacker *a, const char *why);
+
 /* Optimise x_cell in direction dir (+1 max, -1 min), stopping as soon as a
  * witness reaches goal (pass dir * HUGE_VAL for the optimum).  *value is
  * the best value a feasible table attains; *exact is 1 when it is the LP

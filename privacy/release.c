@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sysexits.h>
 #include <time.h>
 #include "core/atomic.h"
@@ -580,7 +581,8 @@ int rel_write_dir(const rel_table *t, const char *dir, diag *d)
 	else {
 		sqlx_now_utc(created);
 	}
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	int made_dir = mkdir(dir, 0755) == 0;
+	if (!made_dir && errno != EEXIST)
 		return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(errno));
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -607,11 +609,18 @@ int rel_write_dir(const rel_table *t, const char *dir, diag *d)
 	if (write_file(path, &csv, d) == 0) {
 		snprintf(path, n, "%s/release.json", dir);
 		rc = write_file(path, &js, d);
+		if (rc != 0) {
+			/* no release.csv without its release.json */
+			snprintf(path, n, "%s/release.csv", dir);
+			unlink(path);
+		}
 	}
 	free(path);
 out:
 	free(csv.s);
 	free(js.s);
+	if (rc != 0 && made_dir)
+		rmdir(dir); /* ours and empty again: leave nothing behind */
 	return rc;
 }
 

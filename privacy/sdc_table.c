@@ -2,6 +2,7 @@
  * cell -> constraint index is a CSR built once by sdct_finalize with a
  * counting pass, so building a 10^5-cell table is linear. */
 #include "privacy/sdc_table.h"
+#include "privacy/lpguard.h"
 
 #include <glpk.h>
 #include <limits.h>
@@ -459,6 +460,14 @@ int sdct_reference_point(const sdct_table *t, int64_t *x, diag *d)
 		free(val);
 		return diag_fail(d, EX_OSERR, "sdc table: out of memory");
 	}
+	lpguard g;
+	lpg_arm(&g);
+	if (setjmp(g.jb)) {
+		free(col);
+		free(ind);
+		free(val);
+		return lpg_fail(&g, "sdc table", d);
+	}
 	glp_prob *P = glp_create_prob();
 	int nc = 0;
 	for (size_t c = 0; c < t->n_cells; c++) {
@@ -513,6 +522,7 @@ int sdct_reference_point(const sdct_table *t, int64_t *x, diag *d)
 		               "(no table satisfies every constraint)");
 	}
 	glp_delete_prob(P);
+	lpg_disarm();
 	free(col);
 	free(ind);
 	free(val);

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "privacy/audit.h"
+#include "privacy/lpguard.h"
 
 /* ---------------------------------------------------------------- 1 --- */
 
@@ -531,6 +532,20 @@ static int select_mip(ctx *c, size_t p, const vec32 *N, vec32 *chosen, int *feas
 	}
 	double need = (double)(ci->req_hi - c->x[i]) + (double)ci->req_width + 1;
 	double big = (double)c->max_hi + need;
+	lpguard g;
+	lpg_arm(&g);
+	if (setjmp(g.jb)) {
+		free(pos);
+		free(cp);
+		free(cm);
+		free(cs);
+		free(rowmark);
+		free(ind);
+		free(val);
+		lpg_fail(&g, "suppress", d);
+		sdca_attacker_lp_lost(c->att, d->msg); /* GLPK freed it */
+		return -1;
+	}
 	glp_prob *P = glp_create_prob();
 	glp_set_obj_dir(P, GLP_MIN);
 	for (size_t q = 0; q < n; q++) {
@@ -556,6 +571,7 @@ static int select_mip(ctx *c, size_t p, const vec32 *N, vec32 *chosen, int *feas
 		if (lp_ > up_ || lm > um) {
 			/* requirement beyond the cell's own bounds: cannot be met */
 			glp_delete_prob(P);
+			lpg_disarm();
 			goto out;
 		}
 		glp_set_col_bnds(P, cp[q], lp_ == up_ ? GLP_FX : GLP_DB, lp_, up_);
@@ -641,6 +657,7 @@ static int select_mip(ctx *c, size_t p, const vec32 *N, vec32 *chosen, int *feas
 		}
 	}
 	glp_delete_prob(P);
+	lpg_disarm();
 	if (ret == -1) {
 		free(pos);
 		free(cp);
@@ -705,6 +722,17 @@ static int global_phase(ctx *c, double *lower_bound, diag *d)
 		free(val);
 		free(cells);
 		return diag_fail(d, EX_OSERR, "suppress: out of memory");
+	}
+	lpguard g;
+	lpg_arm(&g);
+	if (setjmp(g.jb)) {
+		free(col);
+		free(ind);
+		free(val);
+		free(cells);
+		lpg_fail(&g, "suppress", d);
+		sdca_attacker_lp_lost(c->att, d->msg); /* GLPK freed it */
+		return -1;
 	}
 	glp_prob *P = glp_create_prob();
 	glp_set_obj_dir(P, GLP_MIN);
@@ -794,8 +822,11 @@ static int global_phase(ctx *c, double *lower_bound, diag *d)
 	parm.tm_lim = (int)(c->o->global_time_ms ? c->o->global_time_ms : 20000);
 	parm.mip_gap = 1e-4;
 	int ret = glp_intopt(P, &parm);
-	c->st->n_mip++;
 	int ms = glp_mip_status(P);
+	/* set_status below may call into the attacker, whose own guard would
+	 * replace this one; what is left here does not allocate */
+	lpg_disarm();
+	c->st->n_mip++;
 	if ((ret == 0 || ret == GLP_ETMLIM) && (ms == GLP_OPT || ms == GLP_FEAS)) {
 		for (size_t j = 0; j < t->n_cells; j++)
 			if (col[j] && glp_mip_col_val(P, col[j]) > 0.5)

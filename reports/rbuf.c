@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "core/atomic.h"
 
 void rep_buf_csv(strbuf *b, const char *s)
@@ -60,17 +61,33 @@ int rep_buf_write(const strbuf *b, const char *path, diag *d)
 int rep_buf_write_dir(const char *dir, const char *const *names, const strbuf *b, size_t n,
                       diag *d)
 {
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	int made_dir = mkdir(dir, 0755) == 0;
+	if (!made_dir && errno != EEXIST)
 		return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir,
 		                 strerror(errno));
 	size_t len = strlen(dir) + 32;
 	char *path = malloc(len);
-	if (!path)
+	if (!path) {
+		if (made_dir)
+			rmdir(dir);
 		return diag_fail(d, EX_OSERR, "out of memory");
+	}
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	size_t i;
+	for (i = 0; i < n && rc == 0; i++) {
 		snprintf(path, len, "%s/%s", dir, names[i]);
 		rc = rep_buf_write(&b[i], path, d);
+	}
+	if (rc != 0) {
+		/* all or nothing: remove the files this call wrote before the
+		 * failing one (each write is atomic, so the failing one left
+		 * nothing), and the directory if this call made it */
+		for (size_t k = 0; k + 1 < i; k++) {
+			snprintf(path, len, "%s/%s", dir, names[k]);
+			unlink(path);
+		}
+		if (made_dir)
+			rmdir(dir);
 	}
 	free(path);
 	return rc;

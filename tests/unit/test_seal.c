@@ -480,11 +480,20 @@ static void test_every_byte_flip(void **state)
 	free(data);
 	free(man);
 	size_t hs = 53;
+	/* Under valgrind (scripts/valgrind.sh sets TIPSTAT_UNDER_VALGRIND) the
+	 * chunk bodies, where every byte takes the same path (the chunk's tag
+	 * does not verify), are flipped at every 13th byte instead of every
+	 * byte; headers, the key box and tags still get every bit. */
+	const char *vg = getenv("TIPSTAT_UNDER_VALGRIND");
+	size_t body_step = vg && *vg ? 13 : 1;
 	for (size_t i = 0; i < n; i++) {
+		int edge = i < hs + SEAL_BOX_BYTES + 24 || i >= n - 81 - 17;
+		if (!edge && i % body_step)
+			continue;
 		pkg[i] ^= 0xff;
 		expect_refused_mem(pkg, n, office_a->pk, agg_x, NULL);
 		pkg[i] ^= 0xff;
-		if (i < hs + SEAL_BOX_BYTES + 24 || i >= n - 81 - 17) {
+		if (edge) {
 			/* header, key box, stream header, chunk tags: every bit */
 			for (int b = 0; b < 8; b++) {
 				pkg[i] ^= (unsigned char)(1u << b);
