@@ -2171,7 +2171,7 @@ static int each_row(wh *w, int kind, const wh_part *parts, size_t n, wh_record_f
 				break;
 			}
 			const char *per = parts[i].period;
-			wh_record r;
+			wh_record r = {0};
 			if (blkrd_open(w, parts[i].submission_id, b, d) != 0)
 				ret = -1;
 			while (ret == 0 && (rc = blkrd_next(b, &r, d)) == 1) {

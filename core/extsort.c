@@ -237,7 +237,7 @@ int extsort_add(extsort *s, const void *item, size_t n, diag *d)
 /* Read the next item of a run into r->cur; 1 ok, 0 end, -1 error. */
 static int run_read(run *r, diag *d)
 {
-	unsigned char hdr[HDR];
+	unsigned char hdr[HDR] = {0};
 	size_t got = fread_unlocked(hdr, 1, HDR, r->fp);
 	if (got == 0 && feof(r->fp)) {
 		r->live = 0;

@@ -866,7 +866,8 @@ static int uappend(uint32_t **u, size_t *n, size_t *cap, const uint32_t *v, size
 {
 	if (grow((void **)u, cap, *n + k + 1, sizeof **u))
 		return -1;
-	memcpy(*u + *n, v, k * sizeof *v);
+	if (k) /* v may be NULL when there is nothing to add */
+		memcpy(*u + *n, v, k * sizeof *v);
 	*n += k;
 	return 0;
 }
@@ -1623,9 +1624,11 @@ int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 	r->iv = calloc(n_sup ? n_sup : 1, sizeof *r->iv);
 	if (!r->iv)
 		return diag_fail(d, EX_OSERR, "audit: out of memory");
-	sdca_attacker *a;
+	sdca_attacker *a = NULL;
 	if (sdca_attacker_new(t, NULL, o->region_cap, &a, d))
 		return -1;
+	if (!a)
+		return diag_fail(d, EX_SOFTWARE, "audit: no attacker");
 	int rc = 0;
 	size_t n_var = 0;
 	for (size_t c = 0; c < t->n_cells; c++)

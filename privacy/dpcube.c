@@ -453,8 +453,8 @@ static void block_errors(const plan *pl, const int64_t *val, const uint8_t *have
 	double se[CUBE_NSLOTS] = {0}, see[CUBE_NSLOTS] = {0}, sed[CUBE_NSLOTS] = {0};
 	uint64_t st = seed;
 	for (int r = 0; r < DPCUBE_MC; r++) {
-		int64_t m[CUBE_NSLOTS], v2[CUBE_NSLOTS];
-		double vr2[CUBE_NSLOTS], lin[CUBE_NSLOTS];
+		int64_t m[CUBE_NSLOTS], v2[CUBE_NSLOTS] = {0};
+		double vr2[CUBE_NSLOTS], lin[CUBE_NSLOTS] = {0};
 		uint8_t h2[CUBE_NSLOTS] = {0};
 		for (int q = 0; q < nm; q += 2) {
 			double z0, z1;

@@ -451,7 +451,7 @@ int sdct_reference_point(const sdct_table *t, int64_t *x, diag *d)
 		return 0; /* finalize checked every constraint exactly */
 
 	/* Integer feasibility problem over the interval cells. */
-	int *col = malloc(t->n_cells * sizeof *col);
+	int *col = calloc(t->n_cells, sizeof *col);
 	int *ind = malloc((t->n_cells + 2) * sizeof *ind);
 	double *val = malloc((t->n_cells + 2) * sizeof *val);
 	if (!col || !ind || !val) {

@@ -360,7 +360,7 @@ static void test_atomic(void **state)
 
 /* vec_push: elements zeroed, earlier ones kept across growth, and an
  * impossible size refused with the array untouched. */
-typedef struct vec_item { int a; char s[13]; } vec_item;
+typedef struct vec_item { int a; char s[16]; } vec_item;
 
 static void test_vec_push(void **state)
 {
@@ -378,7 +378,7 @@ static void test_vec_push(void **state)
 	assert_int_equal(n, 1000);
 	assert_true(cap >= 1000 && cap < 2000);
 	for (int i = 0; i < 1000; i++) {
-		char want[13];
+		char want[16];
 		snprintf(want, sizeof want, "item%d", i);
 		assert_int_equal(v[i].a, i);
 		assert_string_equal(v[i].s, want);
