@@ -8,7 +8,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include "aggregator/cube.h"
 #include "core/codelist.h"
+#include "core/period.h"
 
 
 #define FX_MAX 16
@@ -85,6 +88,29 @@ static fixture *fx_new(void)
 	fx_country(f, "CCC", r1, s12);
 	fx_country(f, "DDD", r2, s21);
 	return f;
+}
+
+/* n keyless records of indicator 0 (victims) of one kind in (year,
+ * quarter), fed to an unfinished cube; lines 1..n. */
+static inline void fx_recs(cube *c, int country, int year, int q, int sex, int age, int form,
+                           int cit, int n)
+{
+	diag d = DIAG_INIT;
+	for (int k = 0; k < n; k++) {
+		std_row r;
+		memset(&r, 0, sizeof r);
+		r.country = country;
+		r.period = period_make(year, q);
+		r.indicator = 0;
+		r.sex = sex;
+		r.age = age;
+		r.age_band = STD_NONE;
+		r.form = form;
+		r.citizenship = cit;
+		r.line = (unsigned long)k + 1;
+		assert_int_equal(cube_add_record(c, &r, &d), 0);
+	}
+	diag_free(&d);
 }
 
 #endif

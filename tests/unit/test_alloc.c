@@ -227,26 +227,6 @@ static int op_release(void *ctx, diag *d)
 	return rc;
 }
 
-/* n keyless victim records of one kind in 2022 Q q */
-static void recs(cube *c, int country, int q, int sex, int age, int form, int n)
-{
-	diag d = DIAG_INIT;
-	for (int k = 0; k < n; k++) {
-		std_row r;
-		memset(&r, 0, sizeof r);
-		r.country = country;
-		r.period = period_make(2022, q);
-		r.sex = sex;
-		r.age = age;
-		r.age_band = STD_NONE;
-		r.form = form;
-		r.citizenship = country;
-		r.line = (unsigned long)k + 1;
-		assert_int_equal(cube_add_record(c, &r, &d), 0);
-	}
-	diag_free(&d);
-}
-
 static int zero_noise(void *ctx, uint64_t num, uint64_t den, int64_t *out, diag *d)
 {
 	(void)ctx;
@@ -267,9 +247,9 @@ static int op_cube(void *ctx, diag *d)
 	for (int q = 1; q <= 4 && !rc; q++) {
 		long saved = fail_at; /* records: the cube's accumulation is below */
 		fail_at = -1;
-		recs(c, AAA, q, 0, 1, 0, 3 + q);
-		recs(c, BBB, q, 1, 0, 1, 2);
-		recs(c, DDD, q, 1, 1, 1, 7);
+		fx_recs(c, AAA, 2022, q, 0, 1, 0, AAA, 3 + q);
+		fx_recs(c, BBB, 2022, q, 1, 0, 1, BBB, 2);
+		fx_recs(c, DDD, 2022, q, 1, 1, 1, DDD, 7);
 		fail_at = saved;
 	}
 	if (!rc)

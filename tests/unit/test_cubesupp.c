@@ -38,27 +38,6 @@
 
 #include "tests/unit/cube_fixture.h"
 
-/* n keyless records of one kind */
-static void recs(cube *c, int country, int q, int sex, int age, int form, int cit, int n)
-{
-	diag d = DIAG_INIT;
-	for (int k = 0; k < n; k++) {
-		std_row r;
-		memset(&r, 0, sizeof r);
-		r.country = country;
-		r.period = period_make(2022, q);
-		r.indicator = 0;
-		r.sex = sex;
-		r.age = age;
-		r.age_band = STD_NONE;
-		r.form = form;
-		r.citizenship = cit;
-		r.line = (unsigned long)k + 1;
-		assert_int_equal(cube_add_record(c, &r, &d), 0);
-	}
-	diag_free(&d);
-}
-
 static void cell(cube *c, int sex, int age, int form, int64_t lo, int64_t hi, unsigned flags)
 {
 	static unsigned long line;
@@ -93,17 +72,17 @@ static cube *build(const fixture *f)
 	assert_int_equal(cube_new(&f->cl, &c, &d), 0);
 	static const int women[4] = {6, 7, 8, 6}, men[4] = {5, 6, 5, 9};
 	static const int men_cit[4] = {CCC, AAA, DDD, AAA};
-	recs(c, AAA, 1, F, MINOR, MAR, AAA, 2);
+	fx_recs(c, AAA, 2022, 1, F, MINOR, MAR, AAA, 2);
 	for (int q = 1; q <= 4; q++) {
-		recs(c, AAA, q, F, ADULT, SEX_, AAA, women[q - 1]);
-		recs(c, AAA, q, M, ADULT, LAB, men_cit[q - 1], men[q - 1]);
+		fx_recs(c, AAA, 2022, q, F, ADULT, SEX_, AAA, women[q - 1]);
+		fx_recs(c, AAA, 2022, q, M, ADULT, LAB, men_cit[q - 1], men[q - 1]);
 	}
 	for (int q = 1; q <= 4; q++) {
-		recs(c, BBB, q, F, ADULT, SEX_, BBB, 6);
-		recs(c, BBB, q, M, ADULT, LAB, BBB, 7);
+		fx_recs(c, BBB, 2022, q, F, ADULT, SEX_, BBB, 6);
+		fx_recs(c, BBB, 2022, q, M, ADULT, LAB, BBB, 7);
 	}
 	for (int q = 1; q <= 4; q++)
-		recs(c, DDD, q, M, ADULT, LAB, DDD, 8);
+		fx_recs(c, DDD, 2022, q, M, ADULT, LAB, DDD, 8);
 	cell(c, T, T, T, 30, 30, 0);
 	cell(c, F, ADULT, T, 14, 14, 0);
 	cell(c, M, ADULT, T, 9, 9, 0);
@@ -485,10 +464,10 @@ static cube *build_hostile(const fixture *f)
 	diag d = DIAG_INIT;
 	assert_int_equal(cube_new(&f->cl, &c, &d), 0);
 	for (int q = 1; q <= 4; q++) {
-		recs(c, AAA, q, F, ADULT, SEX_, AAA, 6 + q);
-		recs(c, AAA, q, M, ADULT, LAB, AAA, 5 + q);
-		recs(c, BBB, q, F, ADULT, SEX_, BBB, 9);
-		recs(c, BBB, q, M, ADULT, LAB, BBB, 7);
+		fx_recs(c, AAA, 2022, q, F, ADULT, SEX_, AAA, 6 + q);
+		fx_recs(c, AAA, 2022, q, M, ADULT, LAB, AAA, 5 + q);
+		fx_recs(c, BBB, 2022, q, F, ADULT, SEX_, BBB, 9);
+		fx_recs(c, BBB, 2022, q, M, ADULT, LAB, BBB, 7);
 	}
 	/* CCC: one victim, and every total that contains it */
 	cell(c, T, T, T, 1, 1, 0);

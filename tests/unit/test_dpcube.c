@@ -25,28 +25,6 @@
 #include "privacy/dpcube.h"
 #include "tests/unit/cube_fixture.h"
 
-/* n keyless victim records of one kind in (year, quarter) */
-static void recs(cube *c, int country, int year, int q, int sex, int age, int form, int cit,
-                 int n)
-{
-	diag d = DIAG_INIT;
-	for (int k = 0; k < n; k++) {
-		std_row r;
-		memset(&r, 0, sizeof r);
-		r.country = country;
-		r.period = period_make(year, q);
-		r.indicator = 0;
-		r.sex = sex;
-		r.age = age;
-		r.age_band = STD_NONE;
-		r.form = form;
-		r.citizenship = cit;
-		r.line = (unsigned long)k + 1;
-		assert_int_equal(cube_add_record(c, &r, &d), 0);
-	}
-	diag_free(&d);
-}
-
 enum { F = 0, M = 1 };
 enum { MINOR = 0, ADULT = 1 };
 enum { SEXF = 0, LAB = 1, MAR = 4 };
@@ -60,12 +38,12 @@ static cube *build(const fixture *f, int scale)
 	assert_int_equal(cube_new(&f->cl, &c, &d), 0);
 	for (int y = 2022; y <= 2023; y++)
 		for (int q = 1; q <= 4; q++) {
-			recs(c, AAA, y, q, F, ADULT, SEXF, AAA, 30 * scale);
-			recs(c, AAA, y, q, M, ADULT, LAB, BBB, 20 * scale);
-			recs(c, AAA, y, q, F, MINOR, MAR, AAA, 10 * scale);
-			recs(c, BBB, y, q, F, ADULT, SEXF, BBB, 25 * scale);
-			recs(c, BBB, y, q, M, MINOR, LAB, DDD, 15 * scale);
-			recs(c, DDD, y, q, M, ADULT, LAB, DDD, 40 * scale);
+			fx_recs(c, AAA, y, q, F, ADULT, SEXF, AAA, 30 * scale);
+			fx_recs(c, AAA, y, q, M, ADULT, LAB, BBB, 20 * scale);
+			fx_recs(c, AAA, y, q, F, MINOR, MAR, AAA, 10 * scale);
+			fx_recs(c, BBB, y, q, F, ADULT, SEXF, BBB, 25 * scale);
+			fx_recs(c, BBB, y, q, M, MINOR, LAB, DDD, 15 * scale);
+			fx_recs(c, DDD, y, q, M, ADULT, LAB, DDD, 40 * scale);
 		}
 	assert_int_equal(cube_finish(c, &d), 0);
 	diag_free(&d);
