@@ -624,6 +624,22 @@ done:
 	return rc;
 }
 
+/* Open a package for reading; *size is its length, or UINT64_MAX when it
+ * is not a regular file (a pipe: the size check is then skipped). */
+static FILE *open_package(const char *path, uint64_t *size, diag *d)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		diag_fail(d, EX_NOINPUT, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	*size = UINT64_MAX;
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
+		*size = (uint64_t)st.st_size;
+	return fp;
+}
+
 int seal_open(const char *path, const keys_aggregator_secret *agg,
               const unsigned char office_pk[32], const char *out_data_path,
               const char *out_manifest_path, seal_header *out, diag *d)
@@ -631,13 +647,10 @@ int seal_open(const char *path, const keys_aggregator_secret *agg,
 	if (!strcmp(out_data_path, out_manifest_path))
 		return diag_fail(d, EX_USAGE, "data and manifest outputs must differ (%s)",
 		                 out_data_path);
-	FILE *fp = fopen(path, "rb");
+	uint64_t size;
+	FILE *fp = open_package(path, &size, d);
 	if (!fp)
-		return diag_fail(d, EX_NOINPUT, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
-	uint64_t size = UINT64_MAX;
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
-		size = (uint64_t)st.st_size;
+		return -1;
 	atomic_file am = {0}, ad = {0};
 	seal_header h;
 	rd r = {.fp = fp};
@@ -671,13 +684,10 @@ int seal_open_stream(const char *path, const keys_aggregator_secret *agg,
                      diag *d)
 {
 	pkg_sha256_hex[0] = 0;
-	FILE *fp = fopen(path, "rb");
+	uint64_t size;
+	FILE *fp = open_package(path, &size, d);
 	if (!fp)
-		return diag_fail(d, EX_NOINPUT, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
-	uint64_t size = UINT64_MAX;
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
-		size = (uint64_t)st.st_size;
+		return -1;
 	sha256_ctx sha;
 	sha256_init(&sha, 0);
 	seal_header h;
