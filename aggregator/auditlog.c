@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
+#include "core/sqlx.h"
 #include "core/text.h"
 
 static const unsigned char ZERO_HASH[AUDIT_HASH_BYTES];
@@ -106,39 +106,9 @@ int audit_valid_detail(const char *s)
 
 /* --- helpers --------------------------------------------------------------- */
 
-static int db_code(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EX_TEMPFAIL;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return EX_DATAERR;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return EX_NOPERM;
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-		return EX_IOERR;
-	default:
-		return EX_SOFTWARE;
-	}
-}
-
 static int db_fail(sqlite3 *db, int rc, diag *d, const char *what)
 {
-	return diag_fail(d, db_code(rc), "audit log: %s: %s", what, sqlite3_errmsg(db));
-}
-
-static void now_utc(char ts[AUDIT_TS_LEN])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, AUDIT_TS_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return diag_fail(d, sqlx_code(rc), "audit log: %s: %s", what, sqlite3_errmsg(db));
 }
 
 /* Last entry: seq and hash (0 and zeros when empty). */
@@ -199,8 +169,9 @@ int audit_append(sqlite3 *db, const char *actor, const char *action, const char 
 	if (last_entry(db, &seq, prev, d) != 0)
 		return -1;
 	seq++;
+	_Static_assert(AUDIT_TS_LEN == SQLX_TS_LEN, "audit timestamps are the warehouse's");
 	char ts[AUDIT_TS_LEN];
-	now_utc(ts);
+	sqlx_now_utc(ts);
 	audit_entry_hash(seq, ts, strlen(ts), actor, strlen(actor), action, strlen(action), detail,
 	                 strlen(detail), prev, hash);
 

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 #include "aggregator/auditlog.h"
 #include "core/json.h"
 #include "core/sha256.h"
+#include "core/sqlx.h"
 #include "core/text.h"
 
 struct wh {
@@ -41,30 +41,6 @@ static const char CELLS_HEADER[] =
 
 /* --- helpers ------------------------------------------------------------- */
 
-static int db_code(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EX_TEMPFAIL;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-		return EX_DATAERR;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return EX_NOPERM;
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-		return EX_IOERR;
-	default:
-		return EX_SOFTWARE;
-	}
-}
-
 static int db_fail(wh *w, int rc, diag *d, const char *what)
 {
 	if ((rc & 0xff) == SQLITE_NOTADB)
@@ -75,7 +51,7 @@ static int db_fail(wh *w, int rc, diag *d, const char *what)
 		                 "%s: %s: the warehouse stayed locked by another process for "
 		                 "more than %d s; try again",
 		                 w->path, what, w->busy_ms / 1000);
-	return diag_fail(d, db_code(rc), "%s: %s: %s", w->path, what, sqlite3_errmsg(w->db));
+	return diag_fail(d, sqlx_code(rc), "%s: %s: %s", w->path, what, sqlite3_errmsg(w->db));
 }
 
 static int prep(wh *w, const char *sql, sqlite3_stmt **st, diag *d)
@@ -112,14 +88,6 @@ static void tx_rollback(wh *w)
 {
 	if (!sqlite3_get_autocommit(w->db))
 		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-static void now_utc(char ts[21])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
@@ -485,12 +453,12 @@ int wh_migrate(sqlite3 *db, const wh_migration *list, size_t n, int *from, int *
 		file = "warehouse";
 	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return diag_fail(d, db_code(rc), "%s: cannot start the migration: %s", file,
+		return diag_fail(d, sqlx_code(rc), "%s: cannot start the migration: %s", file,
 		                 sqlite3_errmsg(db));
 	int cur = 0;
 	rc = user_version(db, &cur);
 	if (rc != SQLITE_OK) {
-		int code = db_code(rc);
+		int code = sqlx_code(rc);
 		diag_fail(d, code, "%s: cannot read the schema version: %s", file, sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -514,8 +482,8 @@ int wh_migrate(sqlite3 *db, const wh_migration *list, size_t n, int *from, int *
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return 0;
 	}
-	char ts[21];
-	now_utc(ts);
+	char ts[SQLX_TS_LEN];
+	sqlx_now_utc(ts);
 	for (int v = cur + 1; v <= (int)n; v++) {
 		const wh_migration *m = &list[v - 1];
 		char *err = NULL;
@@ -559,7 +527,7 @@ int wh_migrate(sqlite3 *db, const wh_migration *list, size_t n, int *from, int *
 	}
 	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		diag_fail(d, db_code(rc), "%s: cannot commit the migration: %s", file,
+		diag_fail(d, sqlx_code(rc), "%s: cannot commit the migration: %s", file,
 		          sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -1463,11 +1431,11 @@ static int insert_submission(wh *w, const wh_submission_meta *m, const char *man
 	         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	         &st, d) != 0)
 		return -1;
-	char ts[21];
+	char ts[SQLX_TS_LEN];
 	if (m->received_at)
 		snprintf(ts, sizeof ts, "%s", m->received_at);
 	else
-		now_utc(ts);
+		sqlx_now_utc(ts);
 	sqlite3_bind_text(st, 1, m->country, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->periods, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, m->version);
@@ -2356,8 +2324,8 @@ static int key_insert(wh *w, const char *country, const unsigned char pk[32], ch
 	         "VALUES(?1, ?2, ?3, 'active', ?4)",
 	         &st, d) != 0)
 		return -1;
-	char ts[21];
-	now_utc(ts);
+	char ts[SQLX_TS_LEN];
+	sqlx_now_utc(ts);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, country, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, pk, 32, SQLITE_STATIC);
@@ -2395,8 +2363,8 @@ static int key_revoke(wh *w, const char *country, const char *key_id, diag *d)
 	         "UPDATE office_key SET status = 'revoked', revoked_at = ?2 WHERE key_id = ?1",
 	         &st, d) != 0)
 		return -1;
-	char ts[21];
-	now_utc(ts);
+	char ts[SQLX_TS_LEN];
+	sqlx_now_utc(ts);
 	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);

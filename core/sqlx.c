@@ -11,9 +11,13 @@ int sqlx_code(int rc)
 	case SQLITE_LOCKED:
 		return EX_TEMPFAIL;
 	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
 		return EX_NOPERM;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
 		return EX_DATAERR;
 	default:
 		return EX_IOERR;

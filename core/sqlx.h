@@ -5,9 +5,12 @@
  * processes never interleave and a failure leaves nothing half done: on
  * any error the caller rolls back.  SQLite's result codes become sysexits
  * codes the same way everywhere (a busy or locked database is temporary,
- * EX_TEMPFAIL; a read-only one is refused, EX_NOPERM; a damaged one is bad
- * data, EX_DATAERR; anything else is an I/O error, EX_IOERR), and messages
- * read "WHAT: SQLite's message".
+ * EX_TEMPFAIL; a read-only one or a refused permission is EX_NOPERM; a
+ * damaged database, a broken constraint or a type mismatch is bad data,
+ * EX_DATAERR; anything else is an I/O error, EX_IOERR), and messages read
+ * "WHAT: SQLite's message".  The warehouse and its audit log use the same
+ * mapping, so a command's exit code does not depend on which module met
+ * the error.
  *
  * Timestamps stored in the warehouse are UTC, ISO 8601, to the second:
  * "2026-12-05T18:00:00Z" (sqlx_now_utc).

@@ -35,6 +35,7 @@
 #include "core/codelist.h"
 #include "core/text.h"
 #include "privacy/ledger.h"
+#include "wh_fixture.h"
 
 /* --- the failing allocator (test-global: SQLite's hook has no context) ---- */
 
@@ -61,41 +62,6 @@ static void *fa_realloc(void *p, int n)
 
 static codelists cl;
 static char dir[64], base_db[128], work_db[128], data_b[128], man_b[160];
-
-static void write_text(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fputs(s, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* A canonical records submission of AUT for one period and its manifest. */
-static void write_sub(const char *dp, const char *mp, const char *period, const char *data)
-{
-	unsigned char h[32];
-	char hex[65], m[1024];
-	write_text(dp, data);
-	crypto_generichash(h, 32, (const unsigned char *)data, strlen(data), NULL, 0);
-	text_hex(h, 32, hex);
-	long rows = -1;
-	for (const char *p = data; *p; p++)
-		rows += *p == '\n';
-	snprintf(m, sizeof m,
-	         "{\"format\": \"tipstat-submission/1\", \"kind\": \"records\", "
-	         "\"countries\": [\"AUT\"], \"periods\": [\"%s\"], \"indicators\": [\"VIC\"], "
-	         "\"output\": {\"blake2b\": \"%s\", \"rows\": %ld}}\n", period, hex, rows);
-	write_text(mp, m);
-}
-
-#define HDR "country,period,indicator,sex,age,age_band,form,citizenship,case_key\n"
-
-static wh_submission_meta meta(const char *period)
-{
-	wh_submission_meta m = {.actor = "test", .country = "AUT", .periods = period,
-	                        .version = 1, .kind = WH_RECORDS};
-	return m;
-}
 
 static int copy_file(const char *from, const char *to)
 {
@@ -144,16 +110,16 @@ static int setup(void **state)
 	char da[128], ma[160];
 	snprintf(da, sizeof da, "%s/a.csv", dir);
 	snprintf(ma, sizeof ma, "%s/a.csv.manifest", dir);
-	write_sub(da, ma, "2023-Q4",
-	          HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT,11111111111111111111111111111111\n"
-	              "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU,22222222222222222222222222222222\n");
-	write_sub(data_b, man_b, "2024-Q1",
-	          HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT,11111111111111111111111111111111\n"
-	              "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA,33333333333333333333333333333333\n"
-	              "AUT,2024-Q1,VIC,U,U,,U,U,\n");
+	fx_write_sub(da, ma, "AUT", "\"2023-Q4\"", "\"VIC\"",
+	             FX_HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	                    "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," FX_K2 "\n");
+	fx_write_sub(data_b, man_b, "AUT", "\"2024-Q1\"", "\"VIC\"",
+	             FX_HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	                    "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," FX_K3 "\n"
+	                    "AUT,2024-Q1,VIC,U,U,,U,U,\n");
 	wh *w;
 	int rc = wh_open(base_db, WH_CREATE, &w, &d);
-	wh_submission_meta m = meta("2023-Q4");
+	wh_submission_meta m = fx_meta("2023-Q4", 1);
 	if (!rc)
 		rc = wh_load_submission(w, &m, da, ma, NULL, &d);
 	if (!rc)
@@ -185,7 +151,7 @@ static int run_steps(diag *d)
 	if (wh_open(work_db, 0, &w, d))
 		return 1;
 	int step = 0;
-	wh_submission_meta m = meta("2024-Q1");
+	wh_submission_meta m = fx_meta("2024-Q1", 1);
 	if (wh_load_submission(w, &m, data_b, man_b, NULL, d))
 		step = 2;
 	cube *c = NULL;

@@ -458,6 +458,13 @@ static void test_sqlx(void **state)
 	assert_int_equal(sqlx_code(SQLITE_BUSY), EX_TEMPFAIL);
 	assert_int_equal(sqlx_code(SQLITE_READONLY), EX_NOPERM);
 	assert_int_equal(sqlx_code(SQLITE_CORRUPT), EX_DATAERR);
+	assert_int_equal(sqlx_code(SQLITE_LOCKED), EX_TEMPFAIL);
+	assert_int_equal(sqlx_code(SQLITE_PERM), EX_NOPERM);
+	assert_int_equal(sqlx_code(SQLITE_NOTADB), EX_DATAERR);
+	assert_int_equal(sqlx_code(SQLITE_CONSTRAINT_UNIQUE), EX_DATAERR); /* extended codes too */
+	assert_int_equal(sqlx_code(SQLITE_MISMATCH), EX_DATAERR);
+	assert_int_equal(sqlx_code(SQLITE_FULL), EX_IOERR);
+	assert_int_equal(sqlx_code(SQLITE_IOERR_WRITE), EX_IOERR);
 	char ts[SQLX_TS_LEN];
 	sqlx_now_utc(ts);
 	assert_int_equal(strlen(ts), 20);

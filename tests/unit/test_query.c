@@ -1,9 +1,9 @@
 /* Unit tests for privacy/researcher and privacy/query.
  *
  * A warehouse with two hand-written case-level submissions of AUT:
- *   2023-Q4: K1 F Y0T17 SEX AUT (domestic), K2 M Y_GE18 LAB ROU (other
+ *   2023-Q4: FX_K1 F Y0T17 SEX AUT (domestic), FX_K2 M Y_GE18 LAB ROU (other
  *            subregion of Europe)
- *   2024-Q1: K1 again (already counted in 2023), K3 F Y_GE18 SEX NGA
+ *   2024-Q1: FX_K1 again (already counted in 2023), FX_K3 F Y_GE18 SEX NGA
  *            (other region), one keyless U U U U.
  * True counts by year x sex: 2023 F 1, M 1; 2024 F 1, U 1; the rest 0.
  * With rho = 10^5 (sigma^2 = 5e-6) the discrete Gaussian is 0 except with
@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "aggregator/auditlog.h"
 #include "core/text.h"
+#include "wh_fixture.h"
 #include "privacy/dpsample.h"
 #include "privacy/ledger.h"
 #include "privacy/query.h"
@@ -61,44 +62,6 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void write_text(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs(s, f);
-	fclose(f);
-}
-
-static void load(wh *w, const char *name, const char *periods_json, const char *periods,
-                 const char *data)
-{
-	char dp[256], mp[256], hex[65], m[1024];
-	unsigned char h[32];
-	snprintf(dp, sizeof dp, "%s/%s", dir, name);
-	snprintf(mp, sizeof mp, "%s/%s.manifest", dir, name);
-	write_text(dp, data);
-	crypto_generichash(h, 32, (const unsigned char *)data, strlen(data), NULL, 0);
-	text_hex(h, 32, hex);
-	long rows = -1;
-	for (const char *p = data; *p; p++)
-		rows += *p == '\n';
-	snprintf(m, sizeof m,
-	         "{\"format\": \"tipstat-submission/1\", \"kind\": \"records\", "
-	         "\"countries\": [\"AUT\"], \"periods\": [%s], \"indicators\": [\"VIC\", \"SUS\"], "
-	         "\"output\": {\"blake2b\": \"%s\", \"rows\": %ld}}\n", periods_json, hex, rows);
-	write_text(mp, m);
-	wh_submission_meta meta = {.actor = "test", .country = "AUT", .periods = periods,
-	                           .version = 1, .kind = WH_RECORDS};
-	diag d = DIAG_INIT;
-	if (wh_load_submission(w, &meta, dp, mp, NULL, &d) != 0)
-		fail_msg("load %s: %s", name, d.msg);
-	diag_free(&d);
-}
-
-#define HDR "country,period,indicator,sex,age,age_band,form,citizenship,case_key\n"
-#define K1 "11111111111111111111111111111111"
-#define K2 "22222222222222222222222222222222"
-#define K3 "33333333333333333333333333333333"
 
 static wh *make_wh(const char *name)
 {
@@ -107,13 +70,13 @@ static wh *make_wh(const char *name)
 	wh *w;
 	diag d = DIAG_INIT;
 	assert_int_equal(wh_open(db, WH_CREATE, &w, &d), 0);
-	load(w, "a", "\"2023-Q4\"", "2023-Q4",
-	     HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," K1 "\n"
-	         "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," K2 "\n");
-	load(w, "b", "\"2024-Q1\"", "2024-Q1",
-	     HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," K1 "\n"
-	         "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," K3 "\n"
-	         "AUT,2024-Q1,VIC,U,U,,U,U,\n");
+	fx_load(w, dir, "a", "\"2023-Q4\"", "2023-Q4",
+	        FX_HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	               "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," FX_K2 "\n", 1);
+	fx_load(w, dir, "b", "\"2024-Q1\"", "2024-Q1",
+	        FX_HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	               "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," FX_K3 "\n"
+	               "AUT,2024-Q1,VIC,U,U,,U,U,\n", 1);
 	diag_free(&d);
 	return w;
 }
@@ -230,7 +193,7 @@ static void test_answers_cache_derived(void **state)
 	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=country,citizenship\n"
 	                        "filter=year:2024\nrho=100000\n", sk_a, "2026-01-01", rng, &c, &d), 0);
 	assert_int_equal(c.source, QRY_FRESH);
-	/* 2024: K3 (NGA, other region) and the keyless unknown; K1 counted in 2023 */
+	/* 2024: FX_K3 (NGA, other region) and the keyless unknown; FX_K1 counted in 2023 */
 	assert_string_equal(c.body, "AUT,domestic,0,0,1\nAUT,samesub,0,0,1\nAUT,othersub,0,0,1\n"
 	                            "AUT,otherreg,1,0,1\nAUT,U,1,0,1\n");
 	qry_answer_free(&c);

@@ -22,6 +22,7 @@
 #include "aggregator/whcube.h"
 #include "core/period.h"
 #include "core/text.h"
+#include "wh_fixture.h"
 
 static codelists cl;
 static char dir[64];
@@ -49,53 +50,6 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void write_text(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs(s, f);
-	fclose(f);
-}
-
-/* Write data + manifest (kind records, country AUT, the given periods and
- * indicators) and load it as version v. */
-static void load(wh *w, const char *name, const char *periods_json, const char *periods,
-                 const char *data, uint32_t v)
-{
-	char dp[256], mp[256], hex[65], m[1024];
-	unsigned char h[32];
-	snprintf(dp, sizeof dp, "%s/%s", dir, name);
-	snprintf(mp, sizeof mp, "%s/%s.manifest", dir, name);
-	write_text(dp, data);
-	crypto_generichash(h, 32, (const unsigned char *)data, strlen(data), NULL, 0);
-	text_hex(h, 32, hex);
-	long rows = -1;
-	for (const char *p = data; *p; p++)
-		rows += *p == '\n';
-	snprintf(m, sizeof m,
-	         "{\"format\": \"tipstat-submission/1\", \"kind\": \"records\", "
-	         "\"countries\": [\"AUT\"], \"periods\": [%s], \"indicators\": [\"VIC\", \"SUS\"], "
-	         "\"output\": {\"blake2b\": \"%s\", \"rows\": %ld}}\n", periods_json, hex, rows);
-	write_text(mp, m);
-	wh_submission_meta meta = {.actor = "test", .country = "AUT", .periods = periods,
-	                           .version = v, .kind = WH_RECORDS};
-	diag d;
-	diag_init(&d, 10);
-	if (wh_load_submission(w, &meta, dp, mp, NULL, &d) != 0) {
-		char buf[512];
-		for (size_t i = 0; i < d.n_items; i++) {
-			diag_format(&d.items[i], buf, sizeof buf);
-			print_error("%s\n", buf);
-		}
-		fail_msg("load %s: %s", name, d.msg);
-	}
-	diag_free(&d);
-}
-
-#define HDR "country,period,indicator,sex,age,age_band,form,citizenship,case_key\n"
-#define K1 "11111111111111111111111111111111"
-#define K2 "22222222222222222222222222222222"
-#define K3 "33333333333333333333333333333333"
 
 static int64_t total(const cube *c, int geo_kind, int geo_index, int period, const char *ind)
 {
@@ -119,14 +73,14 @@ static void test_dedup_zero_and_supersession(void **state)
 	diag d;
 	diag_init(&d, 10);
 	assert_int_equal(wh_open(db, WH_CREATE, &w, &d), 0);
-	/* 2023-Q4: persons K1, K2 (victims) */
-	load(w, "a", "\"2023-Q4\"", "2023-Q4",
-	     HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," K1 "\n"
-	         "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," K2 "\n", 1);
-	/* 2024-Q1: K1 again (counted in 2023-Q4 already), K3, one keyless */
-	load(w, "b", "\"2024-Q1\"", "2024-Q1",
-	     HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," K1 "\n"
-	         "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," K3 "\n"
+	/* 2023-Q4: persons FX_K1, FX_K2 (victims) */
+	fx_load(w, dir, "a", "\"2023-Q4\"", "2023-Q4",
+	        FX_HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	         "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," FX_K2 "\n", 1);
+	/* 2024-Q1: FX_K1 again (counted in 2023-Q4 already), FX_K3, one keyless */
+	fx_load(w, dir, "b", "\"2024-Q1\"", "2024-Q1",
+	     FX_HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	         "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," FX_K3 "\n"
 	         "AUT,2024-Q1,VIC,U,U,,U,U,\n", 1);
 	int64_t seq_v1;
 	char hx[AUDIT_HEX];
@@ -142,7 +96,7 @@ static void test_dedup_zero_and_supersession(void **state)
 	assert_int_equal(total(c, CUBE_GEO_WORLD, 0, period_make(2024, 1), "VIC"), 2);
 	assert_int_equal(info.records, 5);
 	assert_int_equal(info.stats.records_duplicate, 1);
-	/* a boy of 17 among girls: the SEXAGE slot of M x Y_GE18 has K2 only */
+	/* a boy of 17 among girls: the SEXAGE slot of M x Y_GE18 has FX_K2 only */
 	int g = cube_geo_find(c, CUBE_GEO_COUNTRY, aut);
 	cube_value v;
 	cube_get(c, g, period_make(2023, 4), 0, CUBE_SLOT_SEXAGE(CUBE_SEX_M, CUBE_AGE_ADULT), &v);
@@ -152,8 +106,8 @@ static void test_dedup_zero_and_supersession(void **state)
 	cube_free(c);
 	whcube_info_free(&info);
 	/* version 2 of 2024-Q1 drops the keyless record */
-	load(w, "b2", "\"2024-Q1\"", "2024-Q1",
-	     HDR "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," K3 "\n", 2);
+	fx_load(w, dir, "b2", "\"2024-Q1\"", "2024-Q1",
+	     FX_HDR "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," FX_K3 "\n", 2);
 	assert_int_equal(whcube_build(w, &cl, 0, 0, &c, &info, &d), 0);
 	assert_int_equal(total(c, CUBE_GEO_COUNTRY, aut, period_make(2024, 1), "VIC"), 1);
 	cube_free(c);
@@ -248,7 +202,7 @@ static void load_random(wh *w, const char *name, const char *country, const char
 	size_t cap = 128 + n * 160;
 	char *data = malloc(cap), pj[512] = "", ps[512] = "";
 	assert_non_null(data);
-	size_t off = (size_t)snprintf(data, cap, "%s", HDR);
+	size_t off = (size_t)snprintf(data, cap, "%s", FX_HDR);
 	for (size_t i = 0; i < n; i++) {
 		off += (size_t)snprintf(data + off, cap - off, "%s", lines[i]);
 		free(lines[i]);
@@ -258,33 +212,14 @@ static void load_random(wh *w, const char *name, const char *country, const char
 		snprintf(pj + strlen(pj), sizeof pj - strlen(pj), "%s\"%s\"", i ? ", " : "", per[i]);
 		snprintf(ps + strlen(ps), sizeof ps - strlen(ps), "%s%s", i ? "," : "", per[i]);
 	}
-	char dp[256], mp[256], hex[65], m[1024];
-	unsigned char h[32];
+	char dp[256], mp[256];
 	snprintf(dp, sizeof dp, "%s/%s", dir, name);
 	snprintf(mp, sizeof mp, "%s/%s.manifest", dir, name);
-	write_text(dp, data);
-	crypto_generichash(h, 32, (const unsigned char *)data, strlen(data), NULL, 0);
-	text_hex(h, 32, hex);
-	snprintf(m, sizeof m,
-	         "{\"format\": \"tipstat-submission/1\", \"kind\": \"records\", "
-	         "\"countries\": [\"%s\"], \"periods\": [%s], \"indicators\": [\"VIC\", \"SUS\", "
-	         "\"PROS\"], \"output\": {\"blake2b\": \"%s\", \"rows\": %zu}}\n",
-	         country, pj, hex, n);
-	write_text(mp, m);
+	fx_write_sub(dp, mp, country, pj, "\"VIC\", \"SUS\", \"PROS\"", data);
 	free(data);
 	wh_submission_meta meta = {.actor = "test", .country = country, .periods = ps,
 	                           .version = v, .kind = WH_RECORDS};
-	diag d;
-	diag_init(&d, 10);
-	if (wh_load_submission(w, &meta, dp, mp, NULL, &d) != 0) {
-		char buf[512];
-		for (size_t i = 0; i < d.n_items && i < 5; i++) {
-			diag_format(&d.items[i], buf, sizeof buf);
-			print_error("%s\n", buf);
-		}
-		fail_msg("load %s: %s", name, d.msg);
-	}
-	diag_free(&d);
+	fx_load_files(w, &meta, dp, mp);
 }
 
 /* Both cubes cell for cell, and the same statistics. */
