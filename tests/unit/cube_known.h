@@ -21,70 +21,14 @@
 #include <string.h>
 #include "aggregator/cube.h"
 #include "core/period.h"
+#include "fx_codes.h"
 
-#define FX_MAX 40
-
-typedef struct fixture {
-	codelists cl;
-	cl_country ctry[FX_MAX];
-	cl_region reg[FX_MAX];
-	char names[2 * FX_MAX][8];
-	cl_code ind[4], sex[4], age[6], form[10];
-} fixture;
-
-static const char *const IND_C[] = {"VIC", "SUS", "PROS", "CONV"};
-static const char *const SEX_C[] = {"F", "M", "O", "U"};
 static const char *const AGE_C[] = {"Y0T17", "Y_GE18", "U", "Y0T4", "Y15T17", "Y18T24"};
 static const int AGE_P[] = {-1, -1, -1, 0, 0, 1};
-static const char *const FORM_C[] = {"SEX", "LAB", "CRIM", "BEG", "MAR", "ORG", "ADOP",
-                                     "MIX", "OTH", "U"};
-
-static void fx_table(cl_table *t, cl_code *c, const char *const *codes, const int *parent, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		c[i].code = (char *)codes[i];
-		c[i].label = (char *)codes[i];
-		c[i].parent = parent ? parent[i] : -1;
-		c[i].min_age = c[i].max_age = -1;
-	}
-	t->codes = c;
-	t->n = n;
-	t->index = NULL;
-}
 
 static fixture *fx_new(void)
 {
-	fixture *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	f->cl.countries = f->ctry;
-	f->cl.regions = f->reg;
-	fx_table(&f->cl.indicators, f->ind, IND_C, NULL, 4);
-	fx_table(&f->cl.sex, f->sex, SEX_C, NULL, 4);
-	fx_table(&f->cl.age, f->age, AGE_C, AGE_P, 6);
-	fx_table(&f->cl.forms, f->form, FORM_C, NULL, 10);
-	return f;
-}
-
-static int fx_region(fixture *f, const char *code, int kind, int parent)
-{
-	size_t i = f->cl.n_regions++;
-	snprintf(f->reg[i].code, sizeof f->reg[i].code, "%.3s", code);
-	snprintf(f->names[i], sizeof f->names[i], "%.7s", code);
-	f->reg[i].name = f->names[i];
-	f->reg[i].kind = kind;
-	f->reg[i].parent = parent;
-	return (int)i;
-}
-
-static int fx_country(fixture *f, const char *iso3, int region, int subregion)
-{
-	size_t i = f->cl.n_countries++;
-	snprintf(f->ctry[i].iso3, sizeof f->ctry[i].iso3, "%.3s", iso3);
-	snprintf(f->names[FX_MAX + i], sizeof f->names[0], "%.7s", iso3);
-	f->ctry[i].name = f->names[FX_MAX + i];
-	f->ctry[i].region = region;
-	f->ctry[i].subregion = subregion;
-	return (int)i;
+	return fx_alloc(AGE_C, AGE_P, 6);
 }
 
 /* World 001; R1 (100) = S11 (110) + S12 (120); R2 (200) = S21 (210).
@@ -92,17 +36,7 @@ static int fx_country(fixture *f, const char *iso3, int region, int subregion)
 static fixture *fx_small(void)
 {
 	fixture *f = fx_new();
-	int w = fx_region(f, "001", CL_WORLD, -1);
-	int r1 = fx_region(f, "100", CL_REGION, w);
-	int r2 = fx_region(f, "200", CL_REGION, w);
-	int s11 = fx_region(f, "110", CL_SUBREGION, r1);
-	int s12 = fx_region(f, "120", CL_SUBREGION, r1);
-	int s21 = fx_region(f, "210", CL_SUBREGION, r2);
-	fx_country(f, "AAA", r1, s11);
-	fx_country(f, "BBB", r1, s11);
-	fx_country(f, "CCC", r1, s12);
-	fx_country(f, "DDD", r2, s21);
-	fx_country(f, "EEE", r2, s21);
+	fx_world(f, 1);
 	return f;
 }
 
