@@ -130,7 +130,9 @@ static int db_code(int rc)
 
 static int db_fail(sqlite3 *db, int rc, diag *d, const char *what)
 {
-	return diag_fail(d, db_code(rc), "audit log: %s: %s", what, sqlite3_errmsg(db));
+	const char *file = sqlite3_db_filename(db, "main");   /* "" in memory */
+	return diag_fail(d, db_code(rc), "%s%saudit log: %s: %s", file ? file : "",
+	                 file && *file ? ": " : "", what, sqlite3_errmsg(db));
 }
 
 static void now_utc(char ts[AUDIT_TS_LEN])

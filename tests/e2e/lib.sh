@@ -113,6 +113,45 @@ on_full_fs() {
 	[ ! -s "$WORK/left" ] || die "full file system: left behind in $dir: $(cat "$WORK/left")"
 	n=$((n + 1))
 }
+# on_full_wh CODE PATTERN cmd...: the warehouse's directory is a tmpfs
+# holding a copy of the warehouse and nothing more (full: ENOSPC for its
+# -wal/-shm and any growth) while cmd runs; the warehouse must then be
+# unchanged (wh_fingerprint, taken inside the namespace, where the tmpfs
+# is).  The real warehouse is not touched.  FULL_WH_KIB=K leaves K KiB
+# free: 32 holds the -shm index, so that the open works and the first
+# write of the transaction meets the full file system.
+on_full_wh() {
+	local code=$1 pat=$2 got; shift 2
+	can_unshare || { echo "SKIP warehouse on a full file system (no user namespaces): $*"; return 0; }
+	local before; before=$(wh_fingerprint)
+	set +e
+	FP_BEFORE=$before unshare -rm bash -c '
+		source "$REPO/tests/e2e/lib.sh"
+		wh=$TIPSTAT_WAREHOUSE d=$(dirname "$TIPSTAT_WAREHOUSE")
+		cp "$wh" "$WORK/.wh-full-copy" || exit 201
+		kib=$(( ($(stat -c %s "$wh") + 4095) / 4096 * 4 ))
+		mount -t tmpfs -o size=$((kib + ${FULL_WH_KIB:-0}))k tipstat-full "$d" || exit 201
+		cp "$WORK/.wh-full-copy" "$wh" && chmod 600 "$wh" || exit 202
+		rm -f "$WORK/.wh-full-copy"
+		[ "${FULL_WH_KIB:-0}" -gt 0 ] || ! printf x 2>/dev/null > "$d/.probe" || exit 202
+		rm -f "$d/.probe"
+		"$@" >/dev/null 2>"$WORK/err"; rc=$?
+		# the fingerprint itself needs room for the -wal/-shm: a page more
+		mount -o remount,size=$((kib + 256))k "$d" || exit 203
+		now=$(wh_fingerprint) || exit 204
+		[ "$now" = "$FP_BEFORE" ] || { diff <(echo "$FP_BEFORE") <(echo "$now") >&2; exit 205; }
+		exit $rc' on_full_wh "$@"
+	got=$?
+	set -e
+	case $got in
+	201|202|203) die "on_full_wh: could not put the warehouse on a full file system ($got)" ;;
+	204|205) die_err "warehouse on a full file system: it changed ($got): $*" ;;
+	esac
+	[ "$got" -eq "$code" ] || die_err "warehouse on a full file system: exit $got, expected $code: $*"
+	if [ -n "$pat" ]; then assert_grep "$pat" "$WORK/err"
+	else [ ! -s "$WORK/err" ] || die_err "warehouse on a full file system: a message from a success: $*"; fi
+	n=$((n + 1))
+}
 # ro_run WHAT PATH CODE PATTERN cmd...: run cmd with PATH read-only, WHAT
 # being dir (the directory PATH read-only, its files still writable), file
 # (the file PATH read-only in a writable directory) or both (the directory

@@ -110,7 +110,7 @@ wh_unchanged "$fp1"
 [ "$(stat -c %a aut2.key)" = 600 ] || die "the secret key is not 0600"
 # SIGKILL during rotate: old key active and the new one unknown, or the
 # old one revoked and the new one active; the chain intact
-kills=0 rotated=0
+kills=0 rotated=0 active_key="$k/AUT.key"
 for delay in 0 0.001 0.003 0.006 0.01 0.02 0.05; do
 	$T keygen --demo --type office --country AUT -o "aut_$kills.key" >/dev/null
 	new=$($T keygen --describe "aut_$kills.key.pub" | awk '$1 == "key-id:" { print $2 }')
@@ -120,7 +120,7 @@ for delay in 0 0.001 0.003 0.006 0.01 0.02 0.05; do
 	st_new=$($T trust list AUT | awk -v i="$new" '$2 == i { print $3 }')
 	case "$st_old/$st_new" in
 	active/) ;;
-	revoked/active) old=$new; rotated=$((rotated + 1)) ;;
+	revoked/active) old=$new active_key="aut_$kills.key" rotated=$((rotated + 1)) ;;
 	*) die "trust store mixed after SIGKILL during rotate: old=$st_old new=$st_new" ;;
 	esac
 	[ "$($T trust list AUT | grep -c ' active ')" = 1 ] || die "AUT has not exactly one active key"
@@ -163,6 +163,44 @@ done
 n=$((n + kills))
 echo "budget: $kills kills, $k_spends spends completed"
 
+# SIGKILL during budget set, researcher raise and trust add: the old value
+# or the new one, each change with its audit entry or neither
+total_nano() { $T budget show "$1" | awk '$1 == "total" { print $3 }'; }
+kills=0 i=0
+for delay in 0 0.001 0.003 0.006 0.01 0.02 0.05; do
+	sets=$($T log show | grep -c " budget.set ")
+	was=$(total_nano releases) want=$((20 + i))
+	kill_after "$delay" $T budget set releases "$want"
+	$T log verify >/dev/null || die "audit trail broken after SIGKILL during budget set"
+	now=$(total_nano releases) sets2=$($T log show | grep -c " budget.set ")
+	if [ "$now" = "$was" ]; then
+		[ "$sets2" = "$sets" ] || die "budget set audited but not applied"
+	elif [ "$now" = $((want * 1000000000)) ]; then
+		[ "$sets2" = $((sets + 1)) ] || die "budget set applied but not audited"
+	else
+		die "releases total $now after SIGKILL during budget set (was $was, set $want)"
+	fi
+	# alice's total is 1 + i before (granted 1, raised to 2 + i below)
+	kill_after "$delay" $T researcher raise alice --rho "$((2 + i))"
+	$T log verify >/dev/null || die "audit trail broken after SIGKILL during researcher raise"
+	case "$(total_nano researcher:alice)" in
+	$((1 + i))000000000|$((2 + i))000000000) ;;
+	*) die "alice's total $(total_nano researcher:alice) after SIGKILL during raise to $((2 + i))" ;;
+	esac
+	$T researcher raise alice --rho "$((2 + i))" >/dev/null
+	c=$(echo ITA ESP PRT NLD BEL DNK SWE | cut -d' ' -f$((i + 1)))
+	$T keygen --demo --type office --country "$c" -o "x_$i.key" >/dev/null
+	kill_after "$delay" $T trust add "x_$i.key.pub"
+	$T log verify >/dev/null || die "audit trail broken after SIGKILL during trust add"
+	kid=$($T keygen --describe "x_$i.key.pub" | awk '$1 == "key-id:" { print $2 }')
+	in_store=0; $T trust list | grep -q " $kid active " && in_store=1
+	audited=0; $T log show | grep -q "$kid" && audited=1
+	[ "$in_store" = "$audited" ] || die "trust add killed: stored=$in_store audited=$audited"
+	kills=$((kills + 3)) i=$((i + 1))
+done
+n=$((n + kills))
+echo "budget set, researcher raise, trust add: $kills kills"
+
 # --- other writers --------------------------------------------------------------
 fp3=$(wh_fingerprint)
 ds="$REPO/datasets"
@@ -177,11 +215,11 @@ $T ingest -q --mapping "$ds/mappings/de_case.map" --key-file "$k/AUT.p" "$aut" -
 pages=$(( ($(stat -c %s sub.csv) + 4095) / 4096 ))
 FULL_FS_PAGES=$pages on_full_fs out 74 "out/sub.csv.*No space left" \
 	$T ingest -q --mapping "$ds/mappings/de_case.map" --key-file "$k/AUT.p" "$aut" -o out/sub.csv
-on_full_fs out 74 "No space left" $T seal --key "$k/AUT.key" --to "$k/agg.key.pub" --version 9 \
+on_full_fs out 74 "No space left" $T seal --key "$active_key" --to "$k/agg.key.pub" --version 9 \
 	sub.csv -o out/pkg
 on_full_fs out 74 "No space left" $T request sign --key alice.key q1 -o out/q.signed
 # the warehouse read-only for its other writers
-$T seal --key "$k/AUT.key" --to "$k/agg.key.pub" --version 9 sub.csv -o pkg >/dev/null
+$T seal --key "$active_key" --to "$k/agg.key.pub" --version 9 sub.csv -o pkg >/dev/null
 settled
 ro_run file whd/wh.db 66 "wh.db: cannot open" $T accept --key "$k/agg.key" pkg
 ro_run dir whd 74 "wh.db.*directory read-only" $T accept --key "$k/agg.key" pkg
@@ -190,6 +228,32 @@ ro_run file whd/wh.db 66 "wh.db: cannot open" $T researcher grant bob --key alic
 ro_run both whd 66 "wh.db: cannot open" $T protect --method dp --rho 0.1 --name ro -o out/rel
 nothing_like out rel
 wh_unchanged "$fp3"
+# the warehouse itself on a full file system (ENOSPC, SQLITE_FULL): with
+# no room at all the open fails; with room for the -shm index only, the
+# transaction's first write fails and rolls back.  Readers still work.
+printf 'researcher=alice\nindicator=VIC\ngroup-by=region,year\nrho=0.1\n' > q2
+$T request sign --key alice.key q2 -o q2.signed >/dev/null
+on_full_wh 74 "wh.db.*disk I/O error" $T query q2.signed -o out/a2.csv
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T query q2.signed -o out/a2.csv
+nothing_like out a2.csv
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T budget spend releases by-hand 0.25
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T budget set releases 40
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T trust revoke AUT "$old"
+$T keygen --demo --type office --country ITA -o bob.key >/dev/null
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T researcher grant bob --key bob.key.pub \
+	--rho 1 --expires 2099-12-31
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T accept --key "$k/agg.key" pkg
+FULL_WH_KIB=32 on_full_wh 74 "wh.db.*disk is full" $T protect --method dp --rho 0.1 --name fw \
+	-o out/relfw
+nothing_like out relfw
+FULL_WH_KIB=32 on_full_wh 0 "" $T submission export "$id" -o out/back.csv
+cmp good.csv out/back.csv || die "export from a warehouse on a full file system differs"
+rm -f out/back.csv
+# the refused writes were good ones: with room, they go through
+$T accept -q --key "$k/agg.key" pkg || die "the package refused on a full disk is not acceptable"
+$T query q2.signed -o a2.csv >/dev/null || die "the query refused on a full disk does not answer"
+$T researcher grant bob --key bob.key.pub --rho 1 --expires 2099-12-31 >/dev/null ||
+	die "the grant refused on a full disk does not go through"
 # SIGKILL during researcher grant: the account is there with its budget, or neither
 kills=0
 for delay in 0 0.002 0.005 0.01 0.03; do
@@ -221,6 +285,22 @@ for c in report export; do
 		fi
 		kills=$((kills + 1))
 	done
+done
+# SIGKILL during aggregate -o: the unprotected cube release is complete or
+# absent (a cube.partial-* may remain), never release.csv without its
+# release.json (kills used to find that, an empty directory or temporaries)
+t0=$(date +%s%N); $T aggregate -o full_cube >/dev/null; t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+for pct in 50 70 80 85 88 90 92 94 96 98 100 110; do
+	rm -rf k_cube k_cube.partial-*
+	kill_after "$(awk -v m="$ms" -v p="$pct" 'BEGIN { printf "%.3f", m * p / 100000 }')" \
+		$T aggregate -o k_cube
+	if [ -e k_cube ]; then
+		[ "$(ls -A k_cube)" = "$(ls -A full_cube)" ] || die "aggregate killed: partial: $(ls -A k_cube)"
+		cmp -s k_cube/release.csv full_cube/release.csv || die "aggregate killed: release.csv differs"
+		[ -s k_cube/release.json ] || die "aggregate killed: empty release.json"
+	fi
+	kills=$((kills + 1))
 done
 n=$((n + kills))
 echo "faults: $n injected faults handled"
