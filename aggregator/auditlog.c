@@ -108,7 +108,9 @@ int audit_valid_detail(const char *s)
 
 static int db_fail(sqlite3 *db, int rc, diag *d, const char *what)
 {
-	return diag_fail(d, sqlx_code(rc), "audit log: %s: %s", what, sqlite3_errmsg(db));
+	const char *file = sqlite3_db_filename(db, "main");   /* "" in memory */
+	return diag_fail(d, sqlx_code(rc), "%s%saudit log: %s: %s", file ? file : "",
+	                 file && *file ? ": " : "", what, sqlite3_errmsg(db));
 }
 
 /* Last entry: seq and hash (0 and zeros when empty). */

@@ -51,6 +51,11 @@ static int db_fail(wh *w, int rc, diag *d, const char *what)
 		                 "%s: %s: the warehouse stayed locked by another process for "
 		                 "more than %d s; try again",
 		                 w->path, what, w->busy_ms / 1000);
+	if ((rc & 0xff) == SQLITE_CANTOPEN)   /* the file itself is open: a sidecar */
+		return diag_fail(d, EX_IOERR,
+		                 "%s: %s: %s (the warehouse needs its -wal and -shm files beside "
+		                 "it: is its directory read-only?)",
+		                 w->path, what, sqlite3_errmsg(w->db));
 	return diag_fail(d, sqlx_code(rc), "%s: %s: %s", w->path, what, sqlite3_errmsg(w->db));
 }
 
@@ -545,10 +550,15 @@ static int prepare_file(const char *path, int create, diag *d)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
 	if (fd < 0) {
-		if (errno == ENOENT && !create)
+		int e = errno;
+		if (e == ENOENT && !create)
 			return diag_fail(d, EX_NOINPUT, "%s: no warehouse there", path);
-		return diag_fail(d, create ? EX_CANTCREAT : EX_NOINPUT, "%s: cannot open: %s", path,
-		                 strerror(errno));
+		/* an existing warehouse that cannot be opened for writing (a
+		 * read-only file or file system) is the same failure for every
+		 * command, whether or not it may create one */
+		int exists = access(path, F_OK) == 0;
+		return diag_fail(d, create && !exists ? EX_CANTCREAT : EX_NOINPUT,
+		                 "%s: cannot open%s: %s", path, exists ? " for writing" : "", strerror(e));
 	}
 	struct stat sb;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -1676,6 +1686,13 @@ out:
 
 /* --- export ------------------------------------------------------------------------ */
 
+/* fwrite, remembering the errno of the first failure in *err */
+static void put(const void *p, size_t n, FILE *out, int *err)
+{
+	if (fwrite(p, 1, n, out) != n && !*err)
+		*err = errno ? errno : EIO;
+}
+
 int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 {
 	wh_submission s;
@@ -1698,8 +1715,9 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 	sha256_ctx hs;
 	sha256_init(&hs, 0);
 	char line[WH_LINE_MAX + 64];
+	int werr = 0;   /* errno of the first failed write: the message says why */
 	int n = snprintf(line, sizeof line, "%s\n", s.kind == WH_RECORDS ? RECORDS_HEADER : CELLS_HEADER);
-	fwrite(line, 1, (size_t)n, out);
+	put(line, (size_t)n, out, &werr);
 	sha256_update(&hs, (unsigned char *)line, (size_t)n);
 	sqlite3_bind_int64(st, 1, id);
 	int rc;
@@ -1710,7 +1728,7 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 			const void *blob = sqlite3_column_blob(st, 1);
 			size_t len = (size_t)sqlite3_column_bytes(st, 1);
 			if (len)
-				fwrite(blob, 1, len, out);
+				put(blob, len, out, &werr);
 			sha256_update(&hs, blob ? blob : (const void *)"", len);
 			rows += sqlite3_column_int64(st, 0);
 			continue;
@@ -1733,7 +1751,7 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 			rc = SQLITE_TOOBIG;
 			break;
 		}
-		fwrite(line, 1, (size_t)n, out);
+		put(line, (size_t)n, out, &werr);
 		sha256_update(&hs, (unsigned char *)line, (size_t)n);
 		rows++;
 	}
@@ -1742,9 +1760,11 @@ int wh_export_submission(wh *w, int64_t id, FILE *out, diag *d)
 		sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_DONE)
 		return db_fail(w, rc, d, "cannot read the submission's rows");
-	if (fflush(out) != 0 || ferror(out))
-		return diag_fail(d, EX_IOERR, "write error while exporting submission %lld",
-		                 (long long)id);
+	if (fflush(out) != 0 && !werr)
+		werr = errno ? errno : EIO;
+	if (werr || ferror(out))
+		return diag_fail(d, EX_IOERR, "write error while exporting submission %lld: %s",
+		                 (long long)id, strerror(werr ? werr : EIO));
 	unsigned char h[32];
 	char hex[65];
 	sha256_final(&hs, h);

@@ -1,6 +1,7 @@
 /* tipstat aggregate: build the cube from the warehouse and show the
  * aggregator its unprotected overview (world and regions by year, coverage,
  * the comparable panel's trend). */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <sodium.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "aggregator/measures.h"
 #include "aggregator/population.h"
 #include "aggregator/whcube.h"
@@ -120,7 +123,37 @@ static int write_release(const cube *c, const codelists *cl, const whcube_info *
 		goto done;
 	if (tabrel_fill(c, cl, info, NULL, &t, d) != 0)
 		goto done;
-	rc = rel_write_dir(&t, dir, d);
+	/* A new directory is written beside its place and renamed into it, as
+	 * protect does: a crash leaves the release complete or absent (perhaps
+	 * a DIR.partial-PID), never release.csv without its release.json. */
+	struct stat sb;
+	char tmp[4096];
+	if (stat(dir, &sb) == 0 ||
+	    snprintf(tmp, sizeof tmp, "%s.partial-%ld", dir, (long)getpid()) >= (int)sizeof tmp) {
+		rc = rel_write_dir(&t, dir, d);
+		goto done;
+	}
+	if (mkdir(tmp, 0755) != 0) {
+		diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(errno));
+		goto done;
+	}
+	if (rel_write_dir(&t, tmp, d) != 0) {
+		rmdir(tmp);  /* it removed what it wrote */
+		goto done;
+	}
+	if (rename(tmp, dir) != 0) {
+		int e = errno;
+		char f[4200];
+		snprintf(f, sizeof f, "%s/release.csv", tmp);
+		unlink(f);
+		snprintf(f, sizeof f, "%s/release.json", tmp);
+		unlink(f);
+		rmdir(tmp);
+		diag_fail(d, EX_CANTCREAT, "%s: cannot move the release into place: %s", dir,
+		          strerror(e));
+		goto done;
+	}
+	rc = 0;
 done:
 	rel_free(&t);
 	return rc;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 #include "aggregator/warehouse.h"
 #include "cli/cli.h"
 #include "core/atomic.h"
@@ -45,6 +46,24 @@ static const char usage_text[] =
 "            nothing is charged)\n";
 
 #define CMD "query"
+
+/* The answer into the atomic temporary, on disk before the charge commits
+ * (qry_ask_to): a full disk here charges nothing. */
+struct sink_arg {
+	atomic_file *af;
+	const char *path;
+};
+
+static int write_answer(const qry_answer *a, void *arg, diag *d)
+{
+	const struct sink_arg *s = arg;
+	errno = 0;
+	if (qry_write_csv(a, s->af->fp, d) != 0 || fflush(s->af->fp) != 0 ||
+	    fsync(fileno(s->af->fp)) != 0)
+		return diag_fail(d, EX_IOERR, "%s: cannot write the answer: %s; nothing was charged",
+		                 s->path, errno ? strerror(errno) : "write error");
+	return 0;
+}
 
 int cmd_query(int argc, char **argv)
 {
@@ -123,14 +142,15 @@ int cmd_query(int argc, char **argv)
 		goto fail;
 	char now[21];
 	cli_now(now);
-	if (qry_ask(w, &cl, &r, text, len, rng, now, &a, &d) != 0) {
+	struct sink_arg sa = {&af, outp};
+	if (qry_ask_to(w, &cl, &r, text, len, rng, now, write_answer, &sa, &a, &d) != 0) {
 		if (d.code == EX_NOPERM && !strstr(d.msg, "nothing was charged")) {
 			size_t l = strlen(d.msg);
 			snprintf(d.msg + l, sizeof d.msg - l, "; nothing was charged");
 		}
 		goto fail;
 	}
-	if (qry_write_csv(&a, af.fp, &d) != 0 || atomic_commit(&af, &d) != 0)
+	if (atomic_commit(&af, &d) != 0)
 		goto fail;
 	char rho[LEDGER_RHO_STR], ch[LEDGER_RHO_STR], left[LEDGER_RHO_STR], tot[LEDGER_RHO_STR];
 	ledger_format_rho(a.rho, rho);

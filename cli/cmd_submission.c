@@ -103,7 +103,15 @@ int cmd_submission(int argc, char **argv)
 		rc = cli_report(&d, "submission");
 		goto done;
 	}
-	if (wh_export_submission(w, id, af.fp, &d) != 0 || atomic_commit(&af, &d) != 0) {
+	if (wh_export_submission(w, id, af.fp, &d) != 0) {
+		if (d.code == EX_IOERR) {   /* the library does not know the file's name */
+			char msg[sizeof d.msg];
+			memcpy(msg, d.msg, sizeof msg);
+			diag_fail(&d, EX_IOERR, "%s: %s", out, msg);
+		}
+		atomic_abort(&af);
+		rc = cli_report(&d, "submission");
+	} else if (atomic_commit(&af, &d) != 0) {
 		atomic_abort(&af);
 		rc = cli_report(&d, "submission");
 	}

@@ -26,6 +26,10 @@ int sqlx_code(int rc)
 
 int sqlx_fail(sqlite3 *db, int rc, const char *what, diag *d)
 {
+	/* the file first, so that a full or read-only disk names it */
+	const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
+	if (file && *file)
+		return diag_fail(d, sqlx_code(rc), "%s: %s: %s", file, what, sqlite3_errmsg(db));
 	return diag_fail(d, sqlx_code(rc), "%s: %s", what, sqlite3_errmsg(db));
 }
 

@@ -8,9 +8,10 @@
  * EX_TEMPFAIL; a read-only one or a refused permission is EX_NOPERM; a
  * damaged database, a broken constraint or a type mismatch is bad data,
  * EX_DATAERR; anything else is an I/O error, EX_IOERR), and messages read
- * "WHAT: SQLite's message".  The warehouse and its audit log use the same
- * mapping, so a command's exit code does not depend on which module met
- * the error.
+ * "FILE: WHAT: SQLite's message" (FILE the database's, so that a full or
+ * read-only disk names it; "WHAT: ..." for an in-memory database).  The
+ * warehouse and its audit log use the same mapping, so a command's exit
+ * code does not depend on which module met the error.
  *
  * Timestamps stored in the warehouse are UTC, ISO 8601, to the second:
  * "2026-12-05T18:00:00Z" (sqlx_now_utc).
@@ -25,7 +26,7 @@
 
 /* The sysexits code of an SQLite result code. */
 int sqlx_code(int rc);
-/* Fill d with "what: <sqlite3_errmsg>" under sqlx_code(rc); returns -1. */
+/* Fill d with "file: what: <sqlite3_errmsg>" under sqlx_code(rc); returns -1. */
 int sqlx_fail(sqlite3 *db, int rc, const char *what, diag *d);
 /* BEGIN IMMEDIATE: 0, or -1 with d filled. */
 int sqlx_begin(sqlite3 *db, const char *what, diag *d);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "core/sqlx.h"
 #include "privacy/dpcube.h"
 
 static const char SCHEMA[] =
@@ -20,7 +21,7 @@ int dpstore_init(sqlite3 *db, diag *d)
 {
 	char *err = NULL;
 	if (sqlite3_exec(db, SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
-		diag_fail(d, EX_IOERR, "dp measurements: %s", err ? err : "cannot create");
+		sqlx_fail(db, SQLITE_IOERR, "dp measurements", d);   /* names the file */
 		sqlite3_free(err);
 		return -1;
 	}
@@ -75,7 +76,7 @@ int dpstore_put_tx(sqlite3 *db, int64_t release_id, void *vctx, diag *d)
 	}
 	free(blob);
 	if (rc)
-		return diag_fail(d, EX_IOERR, "dp measurements: %s", sqlite3_errmsg(db));
+		return sqlx_fail(db, SQLITE_IOERR, "dp measurements", d);
 	return 0;
 }
 
@@ -89,7 +90,7 @@ int dpstore_get(sqlite3 *db, const char *name, dpstore_release *out, int *found,
 	if (sqlite3_prepare_v2(db, "SELECT r.id, r.as_of_seq, m.rho_nano, m.seeded, m.n_cells, "
 	                       "m.data FROM release r JOIN dp_measurement m ON m.release_id = r.id "
 	                       "WHERE r.name = ? AND r.method = 'dp'", -1, &st, NULL) != SQLITE_OK)
-		return diag_fail(d, EX_IOERR, "dp measurements: %s", sqlite3_errmsg(db));
+		return sqlx_fail(db, SQLITE_IOERR, "dp measurements", d);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = 0, s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
@@ -118,7 +119,7 @@ int dpstore_get(sqlite3 *db, const char *name, dpstore_release *out, int *found,
 			*found = !rc;
 		}
 	} else if (s != SQLITE_DONE) {
-		rc = diag_fail(d, EX_IOERR, "dp measurements: %s", sqlite3_errmsg(db));
+		rc = sqlx_fail(db, SQLITE_IOERR, "dp measurements", d);
 	}
 	sqlite3_finalize(st);
 	if (rc)

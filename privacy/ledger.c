@@ -347,7 +347,7 @@ int ledger_init(sqlite3 *db, diag *d)
 	char *err = NULL;
 	int rc = sqlite3_exec(db, SCHEMA, NULL, NULL, &err);
 	if (rc != SQLITE_OK) {
-		diag_fail(d, sqlx_code(rc), "privacy-budget ledger: %s", err ? err : sqlite3_errmsg(db));
+		sqlx_fail(db, rc, DB_WHAT, d);   /* names the file: a full disk */
 		sqlite3_free(err);
 		return -1;
 	}

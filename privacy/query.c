@@ -987,6 +987,13 @@ static int try_store(sqlite3 *db, const codelists *cl, const req_request *r, int
 int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
             dprng *rng, const char *now, qry_answer *out, diag *d)
 {
+	return qry_ask_to(w, cl, r, text, len, rng, now, NULL, NULL, out, d);
+}
+
+int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
+               dprng *rng, const char *now, qry_sink sink, void *arg, qry_answer *out,
+               diag *d)
+{
 	memset(out, 0, sizeof *out);
 	sqlite3 *db = wh_db(w);
 	if (rsr_init(db, d) != 0 || qry_init(db, d) != 0 || ledger_init(db, d) != 0)
@@ -1019,8 +1026,8 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 	if (try_store(db, cl, r, rho, out->seeded, out, &done, d) != 0)
 		return sqlx_rollback(db);
 	if (done) {
-		if (sqlx_commit(db, DB_WHAT, d) != 0)
-			return -1;
+		if ((sink && sink(out, arg, d) != 0) || sqlx_commit(db, DB_WHAT, d) != 0)
+			return sqlx_rollback(db);
 		return budget_left(db, r->researcher, out, d);
 	}
 	sqlx_rollback(db);
@@ -1053,8 +1060,8 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 	}
 	if (done) {
 		free(body.p);             /* our noise is never released */
-		if (sqlx_commit(db, DB_WHAT, d) != 0)
-			return -1;
+		if ((sink && sink(out, arg, d) != 0) || sqlx_commit(db, DB_WHAT, d) != 0)
+			return sqlx_rollback(db);
 		return budget_left(db, r->researcher, out, d);
 	}
 	out->source = QRY_FRESH;
@@ -1103,7 +1110,8 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 		refuse_audit(db, r, out->qid, d->code == EX_NOPERM ? "overspend" : "error");
 		return -1;
 	}
-	if (store(db, r, out, "fresh", seq, &out->answer_id, d) != 0) {
+	if (store(db, r, out, "fresh", seq, &out->answer_id, d) != 0 ||
+	    (sink && sink(out, arg, d) != 0)) {
 		sqlx_rollback(db);
 		qry_answer_free(out);
 		return -1;

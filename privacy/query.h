@@ -106,6 +106,19 @@ void qry_sigma2(int64_t rho, uint64_t *num, uint64_t *den);
 int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
             dprng *rng, const char *now, qry_answer *out, diag *d);
 
+/* qry_ask_to: as qry_ask, and sink(answer, arg, d) is called with the
+ * complete answer (fresh, cached or derived) inside the transaction, just
+ * before it commits: the caller writes the answer there (to a temporary,
+ * flushed to disk; core/atomic.h renames it after the return).  A sink
+ * that fails (-1, d filled: a full disk) rolls the transaction back:
+ * nothing charged, stored or audited for an answer that was not written.
+ * The one gap left is a crash between the commit and the rename: then the
+ * answer is charged and stored but not in place, and asking again serves
+ * it from the store at no cost.  sink NULL = qry_ask. */
+typedef int (*qry_sink)(const qry_answer *a, void *arg, diag *d);
+int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
+               dprng *rng, const char *now, qry_sink sink, void *arg, qry_answer *out,
+               diag *d);
 /* The answer as CSV: "# NOT PRIVATE" line when seeded, then
  * header,value,moe90 and one line per cell. */
 int qry_write_csv(const qry_answer *a, FILE *fp, diag *d);

@@ -31,7 +31,7 @@ int relreg_init(sqlite3 *db, diag *d)
 {
 	char *err = NULL;
 	if (sqlite3_exec(db, SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
-		diag_fail(d, EX_IOERR, "release register: %s", err ? err : "cannot create");
+		sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);   /* names the file: a full disk */
 		sqlite3_free(err);
 		return -1;
 	}
@@ -93,7 +93,7 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 	                       "INSERT INTO release(name, created, method, params, as_of_seq, rho, "
 	                       "private, outputs, audit_seq) VALUES(?,?,?,?,?,?,?,?,?)",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);
 		return sqlx_rollback(db);
 	}
 	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
@@ -112,7 +112,7 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 		return sqlx_rollback(db);
 	}
 	if (rc != SQLITE_DONE) {
-		diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);
 		return sqlx_rollback(db);
 	}
 	int64_t id = sqlite3_last_insert_rowid(db);
@@ -136,7 +136,7 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT id, name, method, created, as_of_seq, rho, private "
 	                       "FROM release ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		return sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -158,7 +158,7 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		return sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);
 	return 0;
 }
 
@@ -169,12 +169,12 @@ int relreg_exists(sqlite3 *db, const char *name, int *exists, diag *d)
 		return -1;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM release WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
-		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		return sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	*exists = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return diag_fail(d, EX_IOERR, "%s: %s", DB_WHAT, sqlite3_errmsg(db));
+		return sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);
 	return 0;
 }

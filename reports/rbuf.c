@@ -58,20 +58,15 @@ int rep_buf_write(const strbuf *b, const char *path, diag *d)
 	return atomic_commit(&af, d);
 }
 
-int rep_buf_write_dir(const char *dir, const char *const *names, const strbuf *b, size_t n,
-                      diag *d)
+/* b[i] to dir/names[i], each atomically; on a failure the files written
+ * before it are removed (the failing one left nothing) */
+static int write_files(const char *dir, const char *const *names, const strbuf *b, size_t n,
+                       diag *d)
 {
-	int made_dir = mkdir(dir, 0755) == 0;
-	if (!made_dir && errno != EEXIST)
-		return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir,
-		                 strerror(errno));
 	size_t len = strlen(dir) + 32;
 	char *path = malloc(len);
-	if (!path) {
-		if (made_dir)
-			rmdir(dir);
+	if (!path)
 		return diag_fail(d, EX_OSERR, "out of memory");
-	}
 	int rc = 0;
 	size_t i;
 	for (i = 0; i < n && rc == 0; i++) {
@@ -79,16 +74,58 @@ int rep_buf_write_dir(const char *dir, const char *const *names, const strbuf *b
 		rc = rep_buf_write(&b[i], path, d);
 	}
 	if (rc != 0) {
-		/* all or nothing: remove the files this call wrote before the
-		 * failing one (each write is atomic, so the failing one left
-		 * nothing), and the directory if this call made it */
 		for (size_t k = 0; k + 1 < i; k++) {
 			snprintf(path, len, "%s/%s", dir, names[k]);
 			unlink(path);
 		}
-		if (made_dir)
-			rmdir(dir);
 	}
 	free(path);
+	return rc;
+}
+
+int rep_buf_write_dir(const char *dir, const char *const *names, const strbuf *b, size_t n,
+                      diag *d)
+{
+	struct stat sb;
+	if (stat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir,
+			                 strerror(EEXIST));
+		return write_files(dir, names, b, n, d);
+	}
+	/* a new directory is filled beside its place and renamed into it, so
+	 * that even a crash (SIGKILL) leaves it complete or absent: at most a
+	 * dir.partial-XXXXXX, as protect leaves one */
+	size_t len = strlen(dir) + 32;
+	char *tmp = malloc(len);
+	if (!tmp)
+		return diag_fail(d, EX_OSERR, "out of memory");
+	snprintf(tmp, len, "%s.partial-XXXXXX", dir);
+	if (!mkdtemp(tmp)) {
+		int e = errno;
+		free(tmp);
+		return diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir,
+		                 strerror(e));
+	}
+	int rc = chmod(tmp, 0755) == 0 ? 0
+	         : diag_fail(d, EX_CANTCREAT, "%s: cannot create directory: %s", dir,
+	                     strerror(errno));
+	if (rc == 0)
+		rc = write_files(tmp, names, b, n, d);
+	if (rc == 0 && rename(tmp, dir) != 0) {
+		int e = errno;
+		rc = diag_fail(d, e == EEXIST || e == ENOTEMPTY ? EX_CANTCREAT : EX_IOERR,
+		               "%s: cannot move the written directory into place: %s", dir,
+		               strerror(e));
+		char *path = malloc(len + 32);
+		for (size_t k = 0; path && k < n; k++) {
+			snprintf(path, len + 32, "%s/%s", tmp, names[k]);
+			unlink(path);
+		}
+		free(path);
+	}
+	if (rc != 0)
+		rmdir(tmp);
+	free(tmp);
 	return rc;
 }

@@ -23,8 +23,11 @@ void rep_buf_csv(strbuf *b, const char *s);
 void rep_buf_html(strbuf *b, const char *s);
 /* Write the buffer to path atomically (core/atomic.h), mode 0644. */
 int rep_buf_write(const strbuf *b, const char *path, diag *d);
-/* Create dir if missing and write b[i] to dir/names[i] for i < n, each
- * atomically; stops at the first failure (EX_CANTCREAT / EX_IOERR). */
+/* Write b[i] to dir/names[i] for i < n, all or nothing; stops at the
+ * first failure (EX_CANTCREAT / EX_IOERR) and removes what it wrote.  A
+ * missing dir is filled as dir.partial-XXXXXX beside it and renamed into
+ * place, so a crash leaves it complete or absent (perhaps a .partial-*
+ * beside it); in an existing dir each file is written atomically. */
 int rep_buf_write_dir(const char *dir, const char *const *names, const strbuf *b, size_t n,
                       diag *d);
 

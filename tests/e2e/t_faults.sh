@@ -15,23 +15,7 @@ $T keygen --type office --country CHL -o chl.key >/dev/null
 $T keygen --type aggregator -o agg.key >/dev/null
 $T trust add chl.key.pub >/dev/null
 n=0
-clean_dir() { # DIR: nothing but the listed files
-	local extra; extra=$(ls -A "$1" | grep -v -x -F -f <(printf '%s\n' "${@:2}") || true)
-	[ -z "$extra" ] || die "left behind in $1: $extra"
-}
-# --- full disk: ulimit -f (512-byte blocks), SIGXFSZ ignored so write fails
-full() { # BLOCKS CODE PATTERN cmd...
-	local blocks=$1 code=$2 pat=$3; shift 3
-	[ -z "${TIPSTAT_UNDER_VALGRIND:-}" ] || return 0
-	set +e
-	# stderr goes through a pipe: the size limit must not swallow the message
-	( trap '' XFSZ; ulimit -f "$blocks"; "$@" 2>&1 >/dev/null ) | cat > "$WORK/err"
-	local got=${PIPESTATUS[0]}
-	set -e
-	[ "$got" -eq "$code" ] || { cat "$WORK/err"; die "full disk: exit $got, expected $code: $*"; }
-	assert_grep "$pat" "$WORK/err"
-	n=$((n + 1))
-}
+# --- full disk: ulimit -f (512-byte blocks; full, clean_dir in lib.sh)
 mkdir o1
 full 4 74 "error" $T ingest -q --mapping "$map" --key-file p.key "$in" -o o1/sub.csv
 clean_dir o1
@@ -44,10 +28,10 @@ mkdir o3
 full 0 74 "error" $T keygen --type office --country CHL -o o3/k.key
 clean_dir o3
 # accept with a full disk: the warehouse cannot grow; nothing is loaded
-cp wh.db wh.before
+fp0=$(wh_fingerprint)
 full 8 74 "error\|refused" $T accept --key agg.key pkg
 $T status --csv | grep -q CHL && die "partial load after a full disk"
-$T log verify >/dev/null
+wh_unchanged "$fp0"
 # --- cannot create the output: a path under a regular file (ENOTDIR; works as root too)
 touch afile
 expect_exit 73 $T ingest -q --mapping "$map" --key-file p.key "$in" -o afile/sub.csv
@@ -71,13 +55,11 @@ $T seal --key chl.key --to agg.key.pub --version 2 bigsub.csv -o big.pkg
 kills=0
 for delay in 0.001 0.005 0.01 0.02 0.05 0.1; do
 	mkdir -p k; rm -f k/*
-	$T ingest -q --mapping "$map" --key-file p.key "$big" -o k/sub.csv & pid=$!
-	sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+	kill_after "$delay" $T ingest -q --mapping "$map" --key-file p.key "$big" -o k/sub.csv
 	# either complete (both files) or no output at all (a temporary may remain)
 	if [ -e k/sub.csv ]; then [ -e k/sub.csv.manifest ] || [ -n "$(ls -A k | grep -v '^sub.csv$')" ] || true; fi
 	[ ! -e k/sub.csv.manifest ] || [ -e k/sub.csv ] || die "manifest without submission"
-	$T accept -q --key agg.key big.pkg & pid=$!
-	sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+	kill_after "$delay" $T accept -q --key agg.key big.pkg
 	$T log verify >/dev/null || die "audit trail broken after SIGKILL during accept"
 	v=$($T status --csv | awk -F, '$1 == "CHL" { print $3 }' | sort -u)
 	case "$v" in ""|2) ;; *) die "CHL in a mixed state after SIGKILL: $v";; esac

@@ -30,38 +30,22 @@ $T request sign --key alice.key q1 -o q1.signed >/dev/null
 id=$($T submission list | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1; exit }')
 [ -n "$id" ] || die "no submission id"
 n=0
-unchanged() { # HEAD: same audit head, chain intact, no spends
+unchanged() { # HEAD: same audit head, chain intact, no spends, same fingerprint
 	[ "$($T log head)" = "$1" ] || die "the warehouse changed: $($T log show | tail -n 2)"
 	$T log verify >/dev/null
+	wh_unchanged "$fp0"
 	$T budget spends | grep -q "r1" || die "the release's spend is gone"
 	[ "$($T budget spends | grep -c .)" = "$spends" ] || die "something was charged"
 }
 spends=$($T budget spends | grep -c .)
 head0=$($T log head)
-# full BLOCKS CODE cmd...: run under a file-size limit (512-byte blocks),
-# SIGXFSZ ignored so that a write past it fails; the message is checked
-full() {
-	local blocks=$1 code=$2; shift 2
-	[ -z "${TIPSTAT_UNDER_VALGRIND:-}" ] || return 0
-	set +e
-	# stderr goes through a pipe: the size limit must not swallow the message
-	( trap '' XFSZ; ulimit -f "$blocks"; "$@" 2>&1 >/dev/null ) | cat > "$WORK/err"
-	local got=${PIPESTATUS[0]}
-	set -e
-	[ "$got" -eq "$code" ] || { cat "$WORK/err"; die "full disk: exit $got, expected $code: $*"; }
-	assert_grep "error" "$WORK/err"
-	n=$((n + 1))
-}
-# nothing named P, P.partial-*, or a temporary beside it in DIR
-nothing_like() { # DIR NAME
-	local left; left=$(ls -A "$1" | grep -F "$2" || true)
-	[ -z "$left" ] || die "left behind in $1: $left"
-}
+fp0=$(wh_fingerprint)
+# full BLOCKS CODE PATTERN cmd... and nothing_like DIR NAME: tests/e2e/lib.sh
 touch afile
 mkdir o
 
 # --- aggregate -o: the whole cube as an unprotected release
-full 1024 74 $T aggregate -o o/cube
+full 1024 74 "error" $T aggregate -o o/cube
 nothing_like o cube
 expect_exit 73 $T aggregate -o afile/cube; n=$((n + 1))
 assert_grep "afile/cube" "$WORK/err"
@@ -69,7 +53,7 @@ unchanged "$head0"
 
 # --- report and export of a release
 for c in report export; do
-	full 1024 74 $T $c rd -o o/$c
+	full 1024 74 "error" $T $c rd -o o/$c
 	# an output directory may be created, but nothing in it
 	[ ! -e o/$c ] || [ -z "$(ls -A o/$c)" ] || die "$c: partial output: $(ls -A o/$c)"
 	rm -rf o/$c
@@ -80,7 +64,7 @@ done
 unchanged "$head0"
 
 # --- request sign
-full 0 74 $T request sign --key alice.key q1 -o o/q1.signed
+full 0 74 "error" $T request sign --key alice.key q1 -o o/q1.signed
 nothing_like o q1
 expect_exit 73 $T request sign --key alice.key q1 -o afile/q1.signed; n=$((n + 1))
 assert_grep "afile/q1.signed" "$WORK/err"
@@ -98,15 +82,15 @@ $T budget show researcher:alice | grep -q "spent *0 " || die "a failed query was
 unchanged "$head0"
 
 # --- warehouse writes on a full disk: refused, nothing stored
-full 0 74 $T trust add bob.key.pub
+full 0 74 "error" $T trust add bob.key.pub
 $T trust list | grep -q ITA && die "a key was trusted on a full disk"
-full 0 74 $T budget set other 1
+full 0 74 "error" $T budget set other 1
 $T budget show other >/dev/null 2>&1 && die "a budget was created on a full disk"
-full 0 74 $T researcher grant bob --key bob.key.pub --rho 1 --expires 2099-12-31
+full 0 74 "error" $T researcher grant bob --key bob.key.pub --rho 1 --expires 2099-12-31
 $T researcher list | grep -q "^bob " && die "bob was granted on a full disk"
-full 0 74 $T researcher raise alice --rho 2
+full 0 74 "error" $T researcher raise alice --rho 2
 $T researcher list | grep -q "^alice .* 1 " || { $T researcher list; die "alice's budget changed on a full disk"; }
-full 0 74 $T researcher revoke alice
+full 0 74 "error" $T researcher revoke alice
 $T researcher list | grep -q "^alice .* active " || die "alice was revoked on a full disk"
 unchanged "$head0"
 
@@ -116,8 +100,7 @@ unchanged "$head0"
 kills=0
 for delay in 0.005 0.02 0.05 0.1 0.2 0.4; do
 	rm -f k.csv
-	$T query q1.signed -o k.csv >/dev/null 2>&1 & pid=$!
-	sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+	kill_after "$delay" $T query q1.signed -o k.csv
 	$T log verify >/dev/null || die "audit trail broken after SIGKILL during query"
 	if [ -e k.csv ]; then
 		[ "$(wc -l < k.csv)" -eq 97 ] || die "a killed query left a partial answer"

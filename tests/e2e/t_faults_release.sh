@@ -12,34 +12,25 @@ make_warehouse de_case
 T=$TIPSTAT
 $T budget set releases 10 > /dev/null
 n=0
-unchanged() { # HEAD: the warehouse is as it was
+unchanged() { # HEAD: the warehouse is as it was (head, chain, fingerprint)
 	[ "$($T log head)" = "$1" ] || die "the warehouse changed"
 	$T log verify > /dev/null
+	wh_unchanged "$fp0"
 	$T budget show releases | grep -q "spent *0 " || die "something was charged"
 }
 no_release_dirs() { # PREFIX: nothing named PREFIX or PREFIX.partial-*
 	! ls -d "$1" "$1".partial-* 2>/dev/null | grep -q . || die "left behind: $(ls -d "$1"*)"
 }
 head0=$($T log head)
-# --- full disk while writing the release files (ulimit -f, SIGXFSZ ignored)
-full() { # BLOCKS CODE cmd...
-	local blocks=$1 code=$2; shift 2
-	[ -z "${TIPSTAT_UNDER_VALGRIND:-}" ] || return 0
-	set +e
-	( trap '' XFSZ; ulimit -f "$blocks"; "$@" 2>&1 >/dev/null ) | cat > "$WORK/err"
-	local got=${PIPESTATUS[0]}
-	set -e
-	[ "$got" -eq "$code" ] || { cat "$WORK/err"; die "full disk: exit $got, expected $code: $*"; }
-	assert_grep "error" "$WORK/err"
-	n=$((n + 1))
-}
-full 64 74 $T protect --method dp --rho 0.5 --name f_dp -o rel_dp
+fp0=$(wh_fingerprint)
+# --- full disk while writing the release files (full: tests/e2e/lib.sh)
+full 64 74 "error" $T protect --method dp --rho 0.5 --name f_dp -o rel_dp
 no_release_dirs rel_dp
 unchanged "$head0"
-full 1 74 $T protect --method kanon --name f_k -o rel_k
+full 1 74 "error" $T protect --method kanon --name f_k -o rel_k
 no_release_dirs rel_k
 unchanged "$head0"
-full 64 74 $T protect --method suppression --supp-method heuristic --cleanup-seconds 0 --name f_s -o rel_s
+full 64 74 "error" $T protect --method suppression --supp-method heuristic --cleanup-seconds 0 --name f_s -o rel_s
 no_release_dirs rel_s
 unchanged "$head0"
 # --- the output cannot be created; an existing output is never touched
@@ -58,8 +49,7 @@ assert_no_file nothere.db; no_release_dirs rel4
 kills=0
 for delay in 0.02 0.05 0.1 0.2 0.3 0.5 0.8 1.2; do
 	name="k_$kills"
-	$T protect --method dp --rho 0.1 --name "$name" -o "rel_$name" > /dev/null 2>&1 & pid=$!
-	sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+	kill_after "$delay" $T protect --method dp --rho 0.1 --name "$name" -o "rel_$name"
 	$T log verify > /dev/null || die "audit trail broken after SIGKILL"
 	registered=0
 	$T log show | grep -q "release.create.*name=$name " && registered=1

@@ -276,6 +276,76 @@ static void test_refusals_change_nothing(void **state)
 	diag_free(&d);
 }
 
+/* qry_ask_to: the sink sees the complete answer before the commit; a
+ * failing sink (a full disk at the answer file) rolls everything back:
+ * nothing charged, stored or audited, for a fresh answer and for a stored
+ * one; a working sink is called once and the answer commits. */
+struct sink_log {
+	int calls, fail;
+	char body[256];
+};
+
+static int test_sink(const qry_answer *a, void *arg, diag *d)
+{
+	struct sink_log *l = arg;
+	l->calls++;
+	snprintf(l->body, sizeof l->body, "%s", a->body ? a->body : "");
+	return l->fail ? diag_fail(d, EX_IOERR, "answer.csv: no space") : 0;
+}
+
+static void test_sink_failure_charges_nothing(void **state)
+{
+	(void)state;
+	wh *w = make_wh("w4");
+	diag d = DIAG_INIT;
+	sqlite3 *db = wh_db(w);
+	assert_int_equal(rsr_grant(db, "test", "alice", pk_a, 300000 * LEDGER_UNITS_PER_RHO,
+	                           "2099-12-31", &d), 0);
+	dprng *rng;
+	assert_int_equal(dprng_new_seeded(7, &rng, &d), 0);
+	const char *q = "researcher=alice\nindicator=VIC\ngroup-by=year,sex\nrho=100000\n";
+	req_request r;
+	size_t n;
+	char *s = signed_req(q, sk_a, &r, &n);
+	int64_t audit0 = count_rows(w, "SELECT count(*) FROM audit");
+	struct sink_log l = {0, 1, ""};
+	qry_answer a;
+	assert_int_equal(qry_ask_to(w, &cl, &r, s, n, rng, "2026-01-01", test_sink, &l, &a, &d), -1);
+	qry_answer_free(&a);
+	assert_int_equal(d.code, EX_IOERR);
+	assert_string_equal(d.msg, "answer.csv: no space");
+	assert_int_equal(l.calls, 1);
+	assert_string_equal(l.body, "001,2023,F,1,0,1\n001,2023,M,1,0,1\n001,2023,O,0,0,1\n"
+	                            "001,2023,U,0,0,1\n001,2024,F,1,0,1\n001,2024,M,0,0,1\n"
+	                            "001,2024,O,0,0,1\n001,2024,U,1,0,1\n");
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM qry_answer"), 0);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM ledger_spend"), 0);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit"), audit0);
+	/* the sink works: called once, charged, stored */
+	l.fail = 0;
+	l.calls = 0;
+	assert_int_equal(qry_ask_to(w, &cl, &r, s, n, rng, "2026-01-01", test_sink, &l, &a, &d), 0);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(a.source, QRY_FRESH);
+	assert_string_equal(l.body, a.body);
+	qry_answer_free(&a);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM qry_answer"), 1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM ledger_spend"), 1);
+	int64_t audit1 = count_rows(w, "SELECT count(*) FROM audit");
+	assert_int_equal(audit1, audit0 + 1);
+	/* served from the store, the sink fails: no "query.cached" entry */
+	l.fail = 1;
+	assert_int_equal(qry_ask_to(w, &cl, &r, s, n, rng, "2026-01-01", test_sink, &l, &a, &d), -1);
+	qry_answer_free(&a);
+	assert_int_equal(l.calls, 2);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit"), audit1);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM ledger_spend"), 1);
+	free(s);
+	dprng_free(rng);
+	diag_free(&d);
+	wh_close(w);
+}
+
 static void test_accounts(void **state)
 {
 	(void)state;
@@ -382,6 +452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers_cache_derived),
 		cmocka_unit_test(test_refusals_change_nothing),
+		cmocka_unit_test(test_sink_failure_charges_nothing),
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_rho_for_moe),
 	};
