@@ -32,7 +32,13 @@
  * nothing else works.
  *
  * Methods:
- *   SUPP_GLPK       exact per cell: for each primary cell that the attacker
+ *   SUPP_GLPK       first a global MIP over every published cell: the
+ *                   conditions of each single constraint (a relaxation),
+ *                   then rounds that add capacity cuts (Fischetti &
+ *                   Salazar-Gonzalez, from the duals of an attacker LP)
+ *                   for the cells its choice leaves open, while time
+ *                   allows (global_time_ms, global_rounds); then,
+ *                   exact per cell: for each primary cell that the attacker
  *                   LP cannot show to be protected, a MIP (GLPK) over its
  *                   neighbourhood chooses the cheapest set of cells that
  *                   admits two feasible tables, one raising the cell to its
@@ -98,7 +104,12 @@ typedef struct supp_opts {
 	unsigned mip_time_ms;          /* GLPK method, per MIP; default 2000 */
 	size_t mip_max_cells;          /* GLPK method neighbourhood; default 300 */
 	int no_global;                 /* GLPK method: skip the global MIP */
-	unsigned global_time_ms;       /* its time limit; default 20000 */
+	unsigned global_time_ms;       /* its time limit (all rounds); default 20000 */
+	unsigned global_rounds;        /* GLPK method: solves of the global MIP,
+	                                  each after adding capacity cuts for the
+	                                  cells the last left open; 0 = until all
+	                                  are protected or out of time, 1 = the
+	                                  relaxation alone */
 	unsigned cleanup_ms;           /* time budget of the clean-up; 0 = none.
 	                                  Cells it has not reached stay hidden:
 	                                  more loss, never less protection. */
@@ -118,8 +129,9 @@ typedef struct supp_stats {
 	size_t cleanup_cut;            /* candidates left unexamined (budget) */
 	size_t n_lp;                   /* simplex calls of the attacker */
 	double lower_bound;            /* GLPK method: proven lower bound on the
-	                                  cost of any protecting suppression
-	                                  (0 when the global MIP hit its limit) */
+	                                  cost of any protecting suppression (the
+	                                  best of the global MIP's rounds solved
+	                                  to optimality; 0 when none was) */
 	double seconds;
 } supp_stats;
 

@@ -404,6 +404,110 @@ static void test_unbounded_witness(void **state)
 	}
 }
 
+/* The capacity cuts of the GLPK method's global phase, on a 4 x 4 table
+ * with margins (rows r1..r4, columns c1..c4; P = primary):
+ *        c1   c2   c3   c4 |   T
+ *   r1    1P  40   16    9 |  66
+ *   r2   52    4P  18   61 | 135
+ *   r3   37   26   19    2P|  84
+ *   r4   17    2P   4P  59 |  82
+ *   T   107   72   57  131 | 367
+ * Rows r1, r2 and r3 hold one primary cell each, so each needs a second
+ * hidden cell of its own: at least 3 secondaries.  Three suffice: 9, 18
+ * and 37 close two alternating rectangles, 1 9 2 37 (the attacker sees
+ * 1 + t for t in [-1, 7], 8 wide) and 4 18 4 2 (4 + t, t in [-4, 2],
+ * 6 wide), every margin published.  The relaxation MIP alone (one
+ * round, as before the cuts) chose cells that the per-cell MIPs then had
+ * to complete: 4 secondaries.  With the cuts: the 3, which the exact
+ * audit and the independent attacker accept; and the search over every
+ * set of at most 2 non-primary cells finds none that protects. */
+static void build_4x4(sdct_table *t, diag *d)
+{
+	static const char *rc[] = {"T", "r1", "r2", "r3", "r4"};
+	static const char *cc[] = {"T", "c1", "c2", "c3", "c4"};
+	static const int32_t par[] = {-1, 0, 0, 0, 0};
+	sdct_dim dims[2] = {{"row", 5, rc, par}, {"col", 5, cc, par}};
+	static const int64_t v[4][4] = {
+	    {1, 40, 16, 9}, {52, 4, 18, 61}, {37, 26, 19, 2}, {17, 2, 4, 59}};
+	sdct_init(t);
+	assert_int_equal(sdct_cross_init(t, dims, 2, d), 0);
+	for (uint32_t i = 0; i < 4; i++)
+		for (uint32_t j = 0; j < 4; j++) {
+			uint32_t co[2] = {i + 1, j + 1};
+			assert_int_equal(sdct_set_value(t, sdct_cross_cell(t, co), v[i][j], v[i][j], 0, d),
+			                 0);
+		}
+	assert_int_equal(sdct_cross_sum_leaves(t, d), 0);
+	assert_int_equal(sdct_finalize(t, d), 0);
+}
+
+static size_t secondaries_4x4(unsigned rounds, sdct_table *t)
+{
+	diag d = DIAG_INIT;
+	build_4x4(t, &d);
+	size_t np;
+	assert_int_equal(supp_primary(t, NULL, &np, &d), 0);
+	assert_int_equal(np, 5);
+	supp_opts o;
+	supp_opts_default(&o);
+	o.method = SUPP_GLPK;
+	o.global_rounds = rounds;
+	supp_stats st;
+	assert_int_equal(supp_secondary(t, &o, &st, &d), 0);
+	assert_int_equal(st.n_secondary, count_status(t, SDCT_SECONDARY));
+	/* whatever the path, protection holds: independent attacker, exact audit */
+	attack_ok(t, 5);
+	sdca_opts ao = {SDCA_EXACT, 0};
+	sdca_report r;
+	assert_int_equal(sdca_run(t, &ao, &r, &d), 0);
+	assert_int_equal(r.n_exposed, 0);
+	sdca_report_free(&r);
+	diag_free(&d);
+	return st.n_secondary;
+}
+
+static void test_global_cuts(void **state)
+{
+	(void)state;
+	sdct_table t;
+	size_t old = secondaries_4x4(1, &t);
+	sdct_free(&t);
+	size_t now_ = secondaries_4x4(0, &t);
+	assert_int_equal(old, 4);
+	assert_int_equal(now_, 3);
+	static const uint32_t want[3][2] = {{1, 4}, {2, 3}, {3, 1}};
+	for (int k = 0; k < 3; k++) {
+		uint32_t co[2] = {want[k][0], want[k][1]};
+		assert_int_equal(t.cells[sdct_cross_cell(&t, co)].status, SDCT_SECONDARY);
+	}
+	/* minimality: no set of 0, 1 or 2 non-primary cells protects */
+	uint32_t cand[25];
+	size_t nc = 0;
+	for (uint32_t c = 0; c < t.n_cells; c++) {
+		if (t.cells[c].status == SDCT_SECONDARY)
+			t.cells[c].status = SDCT_PUBLISHED;
+		if (t.cells[c].status == SDCT_PUBLISHED)
+			cand[nc++] = c;
+	}
+	assert_int_equal(nc, 20);
+	size_t first, tried = 0;
+	for (size_t a = 0; a <= nc; a++)
+		for (size_t b = a; b <= nc; b++) {
+			if (a < nc)
+				t.cells[cand[a]].status = SDCT_SECONDARY;
+			if (b < nc)
+				t.cells[cand[b]].status = SDCT_SECONDARY;
+			assert_true(lpa_check_all(&t, 5, 0, &first) > 0);
+			tried++;
+			if (a < nc)
+				t.cells[cand[a]].status = SDCT_PUBLISHED;
+			if (b < nc)
+				t.cells[cand[b]].status = SDCT_PUBLISHED;
+		}
+	assert_int_equal(tried, 21 * 22 / 2);
+	sdct_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_random_heuristic),
 		cmocka_unit_test(test_random_censored_and_zeros),
 		cmocka_unit_test(test_unbounded_witness),
+		cmocka_unit_test(test_global_cuts),
 	};
 	return cmocka_run_group_tests_name("suppress", tests, NULL, NULL);
 }
