@@ -239,7 +239,8 @@ typedef struct run {
 	size_t exposed;
 } run;
 
-static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int exact, run *out)
+static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int exact, int no_certs,
+               run *out)
 {
 	diag d = DIAG_INIT;
 	memset(out, 0, sizeof *out);
@@ -249,10 +250,13 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 		return -1;
 	}
 	supp_stats st;
+	scert_set cs;
+	scert_init(&cs);
 	double t0 = now();
-	if (supp_secondary(t, so, &st, &d)) {
+	if (supp_secondary_cert(t, so, &st, no_certs ? NULL : &cs, &d)) {
 		fprintf(stderr, "secondary: %s\n", d.msg);
 		diag_free(&d);
+		scert_free(&cs);
 		return -1;
 	}
 	out->t_supp = now() - t0;
@@ -268,7 +272,7 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 	                "cost %.1f, lower bound %.1f]\n",
 	        st.method, st.n_patterns, st.n_fallback, st.n_removed, st.n_mip, st.n_lp, cost,
 	        st.lower_bound);
-	sdca_opts ao = {SDCA_CERTIFY, 0};
+	sdca_opts ao = {SDCA_CERTIFY, 0, no_certs ? NULL : &cs};
 	sdca_report r;
 	diag_reset(&d);
 	t0 = now();
@@ -276,8 +280,10 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 	out->t_audit = now() - t0;
 	out->exposed = r.n_exposed;
 	fprintf(stderr, "  [audit: %zu LPs, largest LP %zu columns, %zu of %zu primary cells by integer "
-	                "witnesses]\n",
-	        r.n_lp, r.max_columns, r.n_witness, r.n_primary);
+	                "witnesses: %zu by the suppressor's certificates (%zu of %zu supplied rejected), "
+	                "%zu by the audit's own; %zu by LP]\n",
+	        r.n_lp, r.max_columns, r.n_witness, r.n_primary, r.n_cert, r.n_cert_rejected, cs.n,
+	        r.n_witness - r.n_cert, r.n_primary - r.n_witness);
 	if (out->audit_rc)
 		fprintf(stderr, "  audit: %s\n", d.msg);
 	sdca_report_free(&r);
@@ -291,6 +297,7 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 			fprintf(stderr, "  exact audit: %s\n", d.msg);
 		sdca_report_free(&r);
 	}
+	scert_free(&cs);
 	diag_free(&d);
 	return 0;
 }
@@ -311,7 +318,7 @@ int main(int argc, char **argv)
 	supp_opts so;
 	supp_params_default(&pp);
 	supp_opts_default(&so);
-	int exact = 0, sdct = 0;
+	int exact = 0, sdct = 0, no_certs = 0;
 	const char *sizes[8];
 	int n_sizes = 0;
 	for (int a = 1; a < argc; a++) {
@@ -329,6 +336,8 @@ int main(int argc, char **argv)
 				so.top_weight = 1;
 		} else if (!strcmp(argv[a], "--no-cleanup")) {
 			so.no_cleanup = 1;
+		} else if (!strcmp(argv[a], "--no-certs")) {
+			no_certs = 1;
 		} else if (!strcmp(argv[a], "--exact-audit")) {
 			exact = 1;
 		} else if (!strcmp(argv[a], "--sdctable")) {
@@ -337,7 +346,8 @@ int main(int argc, char **argv)
 			sizes[n_sizes++] = argv[a];
 		} else {
 			fprintf(stderr, "usage: %s [--method auto|glpk|heuristic] [--objective cells|value] "
-			                "[--spl PCT] [--no-cleanup] [--exact-audit] [--sdctable] [1k|10k|100k ...]\n",
+			                "[--spl PCT] [--no-cleanup] [--no-certs] [--exact-audit] [--sdctable] "
+			                "[1k|10k|100k ...]\n",
 			        argv[0]);
 			return 64;
 		}
@@ -363,7 +373,7 @@ int main(int argc, char **argv)
 				run r;
 				printf("# %s, spl %u%% (width >= %lld)\n", m ? "heuristic" : "glpk", spls[k],
 				       (long long)((spls[k] * pp.threshold + 99) / 100));
-				if (one(&t, &p2, &o2, exact, &r) == 0)
+				if (one(&t, &p2, &o2, exact, no_certs, &r) == 0)
 					print_run("2400", &r);
 				sdct_free(&t);
 			}
@@ -393,7 +403,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		run r;
-		if (one(&t, &pp, &so, exact, &r) == 0) {
+		if (one(&t, &pp, &so, exact, no_certs, &r) == 0) {
 			print_run(sh->name, &r);
 			lx[npts] = log((double)r.cells);
 			ly[npts] = log(r.t_supp + r.t_audit);

@@ -68,6 +68,7 @@
 #include <stdint.h>
 #include "core/diag.h"
 #include "privacy/sdc_table.h"
+#include "privacy/suppcert.h"
 
 enum supp_zeros { SUPP_ZEROS_PUBLISH = 0, SUPP_ZEROS_SENSITIVE = 1 };
 
@@ -120,6 +121,8 @@ typedef struct supp_stats {
 	double lower_bound;            /* GLPK method: proven lower bound on the
 	                                  cost of any protecting suppression
 	                                  (0 when the global MIP hit its limit) */
+	size_t n_cert;                 /* primaries given a witness certificate
+	                                  (supp_secondary_cert) */
 	double seconds;
 } supp_stats;
 
@@ -130,5 +133,15 @@ void supp_costs(sdct_table *t, int objective, double total_weight, double top_we
  * (naming the cell) if some primary cell cannot be protected even with
  * every other cell hidden -- e.g. public bounds of other cells pin it. */
 int supp_secondary(sdct_table *t, const supp_opts *o, supp_stats *st, diag *d);
+
+/* supp_secondary, and certificates of protection (privacy/suppcert.h) in
+ * *certs (an scert_init'ed set; the caller frees it): for every primary
+ * cell of a cross table that has integer witness tables -- the
+ * heuristic's own, or for the GLPK method ones searched over the hidden
+ * cells of the result -- so that the audit (sdca_opts.certs) checks them
+ * in linear time and solves LPs only for the rest.  Generic tables get
+ * no certificates. */
+int supp_secondary_cert(sdct_table *t, const supp_opts *o, supp_stats *st, scert_set *certs,
+                        diag *d);
 
 #endif
