@@ -2,7 +2,7 @@
  *
  *   suppress_bench [--method auto|glpk|heuristic] [--objective cells|value]
  *                  [--spl PCT] [--total-weight W] [--no-cleanup]
- *                  [--exact-audit] [--sdctable]
+ *                  [--no-certs] [--exact-audit] [--sdctable]
  *                  [SIZE ...]
  *
  * SIZE is 1k, 10k or 100k (default: all three).  Each table is
@@ -15,7 +15,14 @@
  * For each table: primary suppression (threshold 5, zeros published,
  * default protection: interval at least 5 wide), secondary suppression,
  * then the audit (certify mode; --exact-audit adds the exact-interval audit
- * for tables up to 20,000 cells).  Printed: seconds, cells suppressed
+ * for tables up to 20,000 cells).  The suppression hands the audit its
+ * witness certificates (supp_secondary_cert, privacy/suppcert.h): the
+ * audit checks them and solves LPs only for the primaries left without a
+ * valid one; stderr says how many went which way.  --no-certs audits
+ * without them (the audit's own witness search and LPs, as before).
+ * Each SIZE is drawn from its own seed, which depends on its position in
+ * the argument list: `suppress_bench 100k` and the third table of
+ * `suppress_bench 1k 10k 100k` differ (bench/run.sh runs one per call).  Printed: seconds, cells suppressed
  * (primary / secondary), value suppressed, and the growth exponent fitted
  * on log(seconds) ~ log(cells).
  *
@@ -26,9 +33,9 @@
  * rule and the weaker "no exact disclosure" rule (--spl 20: width >= 1,
  * which is what sdcTable's checks ask for).
  *
- * Build: cc -std=c11 -O2 -I. core/diag.c privacy/sdc_table.c
- *        privacy/suppress.c privacy/audit.c bench/suppress_bench.c
- *        -lglpk -lm -o suppress_bench
+ * Build: cc -std=c11 -O2 -I. bench/suppress_bench.c build/libtipstat.a
+ *        $(pkg-config --libs gsl libsodium sqlite3) -lcsv -lglpk -lpthread
+ *        -lm -o suppress_bench     (after `make`; bench/run.sh does this)
  */
 #include <math.h>
 #include <stdio.h>
