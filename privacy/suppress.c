@@ -221,6 +221,22 @@ static int v32_push(vec32 *v, uint32_t x)
 	return 0;
 }
 
+/* Room for n entries in all (contents kept up to v->n). */
+static int v32_reserve(vec32 *v, size_t n)
+{
+	if (n <= v->cap)
+		return 0;
+	size_t nc = v->cap ? v->cap : 8;
+	while (nc < n)
+		nc *= 2;
+	uint32_t *q = realloc(v->v, nc * sizeof *q);
+	if (!q)
+		return -1;
+	v->v = q;
+	v->cap = (uint32_t)nc;
+	return 0;
+}
+
 typedef struct ctx {
 	sdct_table *t;
 	const supp_opts *o;
@@ -278,10 +294,13 @@ static int set_support(ctx *c, size_t p, const uint32_t *cells, size_t n, diag *
 	for (uint32_t k = 0; k < s->n; k++)
 		c->mark[s->v[k]] = 0;
 	s->n = 0;
-	for (size_t k = 0; k < n && !rc; k++)
-		rc = v32_push(s, cells[k]);
+	if (!rc && v32_reserve(s, n))
+		rc = -1;
 	if (rc)
 		return diag_fail(d, EX_OSERR, "suppress: out of memory");
+	if (n)
+		memcpy(s->v, cells, n * sizeof *cells);
+	s->n = (uint32_t)n;
 	return 0;
 }
 
@@ -1625,8 +1644,12 @@ static int cleanup(ctx *c, hx *h, diag *d)
 	uint32_t *savoff = NULL;
 	hx_wit *wsave = NULL;
 	size_t cap_wsave = 0;
-	if (!cs)
+	uint32_t *nfail = h ? calloc(c->n_prim + 1, sizeof *nfail) : NULL;
+	if (!cs || (h && !nfail)) {
+		free(cs);
+		free(nfail);
 		return diag_fail(d, EX_OSERR, "suppress: out of memory");
+	}
 	nc = 0;
 	for (size_t j = 0; j < t->n_cells; j++)
 		if (t->cells[j].status == SDCT_SECONDARY)
@@ -1669,6 +1692,20 @@ static int cleanup(ctx *c, hx *h, diag *d)
 				deps.v[front++] = deps.v[k];
 				deps.v[k] = tmp;
 			}
+		/* The heuristic's failures come mostly from a few primaries with
+		 * little room (100k bench: failed candidates re-proved ~10
+		 * dependants each before the one that failed): those that
+		 * failed most often go first, adjacency breaking ties. */
+		if (nfail) {
+			for (uint32_t k = 1; k < deps.n; k++) {
+				uint32_t v = deps.v[k], w = k;
+				while (w > 0 && nfail[deps.v[w - 1]] < nfail[v]) {
+					deps.v[w] = deps.v[w - 1];
+					w--;
+				}
+				deps.v[w] = v;
+			}
+		}
 		/* compact the user list while we are here */
 		u->n = 0;
 		for (uint32_t k = 0; k < deps.n; k++)
@@ -1681,14 +1718,17 @@ static int cleanup(ctx *c, hx *h, diag *d)
 			rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
 			break;
 		}
-		for (uint32_t k = 0; k < deps.n; k++) {
+		for (uint32_t k = 0; k < deps.n && !rc; k++) {
 			savoff[k] = saved.n;
 			vec32 *s = &c->sup[deps.v[k]];
-			for (uint32_t e = 0; e < s->n; e++)
-				if (v32_push(&saved, s->v[e]))
-					rc = -1;
-			if (v32_push(&saved, c->lpwit[deps.v[k]]))
+			if (v32_reserve(&saved, (size_t)saved.n + s->n + 1)) {
 				rc = -1;
+				break;
+			}
+			if (s->n)
+				memcpy(saved.v + saved.n, s->v, s->n * sizeof *s->v);
+			saved.n += s->n;
+			saved.v[saved.n++] = c->lpwit[deps.v[k]];
 		}
 		savoff[deps.n] = saved.n;
 		if (rc) {
@@ -1720,6 +1760,8 @@ static int cleanup(ctx *c, hx *h, diag *d)
 				break;
 			}
 			all = ok;
+			if (!ok && nfail)
+				nfail[deps.v[k]]++;
 		}
 		if (h && h->wit)
 			for (uint32_t k = 0; k < deps.n; k++) {
@@ -1753,6 +1795,7 @@ static int cleanup(ctx *c, hx *h, diag *d)
 	free(saved.v);
 	free(savoff);
 	free(wsave);
+	free(nfail);
 	return rc;
 }
 

@@ -289,9 +289,9 @@ static uint64_t rnd(uint64_t *s)
  * attacker: leaves are 0, 1-4 or larger counts. */
 static void random_cross(sdct_table *t, uint64_t *seed, size_t nd, diag *d)
 {
-	char names[5][8][8];
-	const char *codes[5][8];
-	int32_t par[5][8];
+	char names[5][12][8];
+	const char *codes[5][12];
+	int32_t par[5][12];
 	sdct_dim dims[5];
 	for (size_t k = 0; k < nd; k++) {
 		size_t n = 0;
