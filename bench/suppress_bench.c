@@ -2,7 +2,7 @@
  *
  *   suppress_bench [--method auto|glpk|heuristic] [--objective cells|value]
  *                  [--spl PCT] [--total-weight W] [--no-cleanup]
- *                  [--exact-audit] [--sdctable]
+ *                  [--no-certs] [--exact-audit] [--sdctable]
  *                  [SIZE ...]
  *
  * SIZE is 1k, 10k or 100k (default: all three).  Each table is
@@ -15,7 +15,14 @@
  * For each table: primary suppression (threshold 5, zeros published,
  * default protection: interval at least 5 wide), secondary suppression,
  * then the audit (certify mode; --exact-audit adds the exact-interval audit
- * for tables up to 20,000 cells).  Printed: seconds, cells suppressed
+ * for tables up to 20,000 cells).  The suppression hands the audit its
+ * witness certificates (supp_secondary_cert, privacy/suppcert.h): the
+ * audit checks them and solves LPs only for the primaries left without a
+ * valid one; stderr says how many went which way.  --no-certs audits
+ * without them (the audit's own witness search and LPs, as before).
+ * Each SIZE is drawn from its own seed, which depends on its position in
+ * the argument list: `suppress_bench 100k` and the third table of
+ * `suppress_bench 1k 10k 100k` differ (bench/run.sh runs one per call).  Printed: seconds, cells suppressed
  * (primary / secondary), value suppressed, and the growth exponent fitted
  * on log(seconds) ~ log(cells).
  *
@@ -26,9 +33,9 @@
  * rule and the weaker "no exact disclosure" rule (--spl 20: width >= 1,
  * which is what sdcTable's checks ask for).
  *
- * Build: cc -std=c11 -O2 -I. core/diag.c privacy/sdc_table.c
- *        privacy/suppress.c privacy/audit.c bench/suppress_bench.c
- *        -lglpk -lm -o suppress_bench
+ * Build: cc -std=c11 -O2 -I. bench/suppress_bench.c build/libtipstat.a
+ *        $(pkg-config --libs gsl libsodium sqlite3) -lcsv -lglpk -lpthread
+ *        -lm -o suppress_bench     (after `make`; bench/run.sh does this)
  */
 #include <math.h>
 #include <stdio.h>
@@ -239,7 +246,8 @@ typedef struct run {
 	size_t exposed;
 } run;
 
-static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int exact, run *out)
+static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int exact, int no_certs,
+               run *out)
 {
 	diag d = DIAG_INIT;
 	memset(out, 0, sizeof *out);
@@ -249,10 +257,13 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 		return -1;
 	}
 	supp_stats st;
+	scert_set cs;
+	scert_init(&cs);
 	double t0 = now();
-	if (supp_secondary(t, so, &st, &d)) {
+	if (supp_secondary_cert(t, so, &st, no_certs ? NULL : &cs, &d)) {
 		fprintf(stderr, "secondary: %s\n", d.msg);
 		diag_free(&d);
+		scert_free(&cs);
 		return -1;
 	}
 	out->t_supp = now() - t0;
@@ -268,7 +279,7 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 	                "cost %.1f, lower bound %.1f]\n",
 	        st.method, st.n_patterns, st.n_fallback, st.n_removed, st.n_mip, st.n_lp, cost,
 	        st.lower_bound);
-	sdca_opts ao = {SDCA_CERTIFY, 0};
+	sdca_opts ao = {SDCA_CERTIFY, 0, no_certs ? NULL : &cs};
 	sdca_report r;
 	diag_reset(&d);
 	t0 = now();
@@ -276,8 +287,10 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 	out->t_audit = now() - t0;
 	out->exposed = r.n_exposed;
 	fprintf(stderr, "  [audit: %zu LPs, largest LP %zu columns, %zu of %zu primary cells by integer "
-	                "witnesses]\n",
-	        r.n_lp, r.max_columns, r.n_witness, r.n_primary);
+	                "witnesses: %zu by the suppressor's certificates (%zu of %zu supplied rejected), "
+	                "%zu by the audit's own; %zu by LP]\n",
+	        r.n_lp, r.max_columns, r.n_witness, r.n_primary, r.n_cert, r.n_cert_rejected, cs.n,
+	        r.n_witness - r.n_cert, r.n_primary - r.n_witness);
 	if (out->audit_rc)
 		fprintf(stderr, "  audit: %s\n", d.msg);
 	sdca_report_free(&r);
@@ -291,6 +304,7 @@ static int one(sdct_table *t, const supp_params *pp, const supp_opts *so, int ex
 			fprintf(stderr, "  exact audit: %s\n", d.msg);
 		sdca_report_free(&r);
 	}
+	scert_free(&cs);
 	diag_free(&d);
 	return 0;
 }
@@ -311,7 +325,7 @@ int main(int argc, char **argv)
 	supp_opts so;
 	supp_params_default(&pp);
 	supp_opts_default(&so);
-	int exact = 0, sdct = 0;
+	int exact = 0, sdct = 0, no_certs = 0;
 	const char *sizes[8];
 	int n_sizes = 0;
 	for (int a = 1; a < argc; a++) {
@@ -329,6 +343,8 @@ int main(int argc, char **argv)
 				so.top_weight = 1;
 		} else if (!strcmp(argv[a], "--no-cleanup")) {
 			so.no_cleanup = 1;
+		} else if (!strcmp(argv[a], "--no-certs")) {
+			no_certs = 1;
 		} else if (!strcmp(argv[a], "--exact-audit")) {
 			exact = 1;
 		} else if (!strcmp(argv[a], "--sdctable")) {
@@ -337,7 +353,8 @@ int main(int argc, char **argv)
 			sizes[n_sizes++] = argv[a];
 		} else {
 			fprintf(stderr, "usage: %s [--method auto|glpk|heuristic] [--objective cells|value] "
-			                "[--spl PCT] [--no-cleanup] [--exact-audit] [--sdctable] [1k|10k|100k ...]\n",
+			                "[--spl PCT] [--no-cleanup] [--no-certs] [--exact-audit] [--sdctable] "
+			                "[1k|10k|100k ...]\n",
 			        argv[0]);
 			return 64;
 		}
@@ -363,7 +380,7 @@ int main(int argc, char **argv)
 				run r;
 				printf("# %s, spl %u%% (width >= %lld)\n", m ? "heuristic" : "glpk", spls[k],
 				       (long long)((spls[k] * pp.threshold + 99) / 100));
-				if (one(&t, &p2, &o2, exact, &r) == 0)
+				if (one(&t, &p2, &o2, exact, no_certs, &r) == 0)
 					print_run("2400", &r);
 				sdct_free(&t);
 			}
@@ -393,7 +410,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		run r;
-		if (one(&t, &pp, &so, exact, &r) == 0) {
+		if (one(&t, &pp, &so, exact, no_certs, &r) == 0) {
 			print_run(sh->name, &r);
 			lx[npts] = log((double)r.cells);
 			ly[npts] = log(r.t_supp + r.t_audit);

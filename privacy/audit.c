@@ -1609,6 +1609,40 @@ void sdca_report_free(sdca_report *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Check every supplied certificate; the range of each cell over the
+ * accepted witness tables goes to cwlo / cwhi (cwlo > cwhi: none). */
+static int cert_ranges(const sdct_table *t, const scert_set *s, int64_t *cwlo, int64_t *cwhi,
+                       sdca_report *r, diag *d)
+{
+	scert_checker *ck;
+	if (scert_checker_new(t, s, &ck, d))
+		return -1;
+	for (size_t j = 0; j < t->n_cells; j++) {
+		cwlo[j] = INT64_MAX;
+		cwhi[j] = INT64_MIN;
+	}
+	for (size_t k = 0; k < s->n; k++) {
+		if (scert_check(ck, k, NULL, NULL) != SCERT_OK) {
+			r->n_cert_rejected++;
+			continue;
+		}
+		/* accepted: both tables are feasible, and so is the base */
+		const scert *c = &s->c[k];
+		for (size_t q = 0; q < c->n; q++) {
+			uint32_t j = s->mcell[c->off + q];
+			int64_t x = s->base[j], v[3] = {x, x + s->mup[c->off + q], x + s->mdn[c->off + q]};
+			for (int e = 0; e < 3; e++) {
+				if (v[e] < cwlo[j])
+					cwlo[j] = v[e];
+				if (v[e] > cwhi[j])
+					cwhi[j] = v[e];
+			}
+		}
+	}
+	scert_checker_free(ck);
+	return 0;
+}
+
 int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 {
 	sdca_opts def = {0};
@@ -1624,16 +1658,48 @@ int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 	r->iv = calloc(n_sup ? n_sup : 1, sizeof *r->iv);
 	if (!r->iv)
 		return diag_fail(d, EX_OSERR, "audit: out of memory");
-	sdca_attacker *a = NULL;
-	if (sdca_attacker_new(t, NULL, o->region_cap, &a, d))
-		return -1;
-	if (!a)
-		return diag_fail(d, EX_SOFTWARE, "audit: no attacker");
 	int rc = 0;
+	/* certificates: checked here, independently of whoever made them */
+	int64_t *cwlo = NULL, *cwhi = NULL;
+	size_t n_open = 0; /* primary cells the certificates do not settle */
+	if (o->certs && o->mode != SDCA_EXACT && t->finalized) {
+		size_t n = t->n_cells ? t->n_cells : 1;
+		cwlo = malloc(n * sizeof *cwlo);
+		cwhi = malloc(n * sizeof *cwhi);
+		if (!cwlo || !cwhi) {
+			free(cwlo);
+			free(cwhi);
+			return diag_fail(d, EX_OSERR, "audit: out of memory");
+		}
+		if (cert_ranges(t, o->certs, cwlo, cwhi, r, d)) {
+			free(cwlo);
+			free(cwhi);
+			return -1;
+		}
+	}
+#define CERTIFIED(c)                                                                        \
+	(cwlo && cwlo[c] <= cwhi[c] && t->cells[c].status == SDCT_PRIMARY &&                     \
+	 sdca_meets(&t->cells[c], cwlo[c], cwhi[c]))
+	for (size_t c = 0; c < t->n_cells; c++)
+		if (t->cells[c].status == SDCT_PRIMARY && !CERTIFIED(c))
+			n_open++;
+	sdca_attacker *a = NULL;
+	if (!cwlo || n_open) {
+		if (sdca_attacker_new(t, NULL, o->region_cap, &a, d)) {
+			free(cwlo);
+			free(cwhi);
+			return -1;
+		}
+		if (!a) {
+			free(cwlo);
+			free(cwhi);
+			return diag_fail(d, EX_SOFTWARE, "audit: no attacker");
+		}
+	}
 	size_t n_var = 0;
 	for (size_t c = 0; c < t->n_cells; c++)
 		n_var += sdct_is_var(&t->cells[c]);
-	if (o->mode != SDCA_EXACT && 2 * n_var <= a->cap) {
+	if (a && o->mode != SDCA_EXACT && 2 * n_var <= a->cap) {
 		/* Joint LPs over runs of nearby primary cells (cell order keeps
 		 * them in shared constraints) leave witness ranges that settle
 		 * most cells below without a solve of their own.  Only when the
@@ -1648,7 +1714,7 @@ int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 		double l[SDCA_JOINT], h[SDCA_JOINT];
 		size_t nr = 0;
 		for (size_t c = 0; c <= t->n_cells && rc == 0; c++) {
-			if (c < t->n_cells && t->cells[c].status == SDCT_PRIMARY)
+			if (c < t->n_cells && t->cells[c].status == SDCT_PRIMARY && !CERTIFIED(c))
 				run[nr++] = (uint32_t)c;
 			if (nr == SDCA_JOINT || (c == t->n_cells && nr)) {
 				rc = certify_set(a, run, nr, 0, 1, okk, l, h, d);
@@ -1675,6 +1741,13 @@ int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 			}
 			iv->exact = (uint8_t)(e1 && e2);
 			iv->int_exact = (uint8_t)(e1 && e2 && i1 && i2);
+		} else if (cl->status == SDCT_PRIMARY && CERTIFIED(c)) {
+			iv->lp_min = (double)cwlo[c];
+			iv->lp_max = (double)cwhi[c];
+			iv->witness = 1;
+			iv->how = SDCA_BY_CERT;
+			r->n_witness++;
+			r->n_cert++;
 		} else if (cl->status == SDCT_PRIMARY) {
 			int ok, ex;
 			if (sdca_certify(a, (uint32_t)c, &ok, &iv->lp_min, &iv->lp_max, &ex, d)) {
@@ -1683,14 +1756,28 @@ int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 			}
 			iv->exact = (uint8_t)ex;
 			iv->witness = (uint8_t)sdca_last_was_witness(a);
+			iv->how = iv->witness ? SDCA_BY_PATTERN : SDCA_BY_LP;
 			r->n_witness += iv->witness;
 		}
 	}
-	/* intervals of secondary cells in CERTIFY mode: what witnesses showed */
+#undef CERTIFIED
+	/* intervals of secondary cells in CERTIFY mode: what witnesses showed
+	 * (the attacker's and the accepted certificates' tables) */
 	for (size_t k = 0; k < r->n_iv && rc == 0; k++) {
 		sdca_interval *iv = &r->iv[k];
-		if (o->mode != SDCA_EXACT && iv->status != SDCT_PRIMARY)
-			sdca_witnessed(a, iv->cell, &iv->lp_min, &iv->lp_max);
+		if (o->mode != SDCA_EXACT && iv->status != SDCT_PRIMARY) {
+			uint32_t c = iv->cell;
+			if (a)
+				sdca_witnessed(a, c, &iv->lp_min, &iv->lp_max);
+			else { /* the true values are a table the attacker cannot exclude */
+				iv->lp_min = (double)t->cells[c].lo;
+				iv->lp_max = (double)t->cells[c].hi;
+			}
+			if (cwlo && cwlo[c] <= cwhi[c]) {
+				iv->lp_min = fmin(iv->lp_min, (double)cwlo[c]);
+				iv->lp_max = fmax(iv->lp_max, (double)cwhi[c]);
+			}
+		}
 		iv->lo = iceil(iv->lp_min);
 		iv->hi = iv->lp_max == HUGE_VAL ? SDCT_INF : ifloor(iv->lp_max);
 		if (iv->status == SDCT_PRIMARY) {
@@ -1710,9 +1797,13 @@ int sdca_run(const sdct_table *t, const sdca_opts *o, sdca_report *r, diag *d)
 			}
 		}
 	}
-	r->n_lp = a->n_lp;
-	r->max_columns = a->max_cols;
-	sdca_attacker_free(a);
+	if (a) {
+		r->n_lp = a->n_lp;
+		r->max_columns = a->max_cols;
+		sdca_attacker_free(a);
+	}
+	free(cwlo);
+	free(cwhi);
 	r->seconds = now() - t0;
 	if (rc)
 		return -1;

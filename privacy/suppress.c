@@ -221,6 +221,22 @@ static int v32_push(vec32 *v, uint32_t x)
 	return 0;
 }
 
+/* Room for n entries in all (contents kept up to v->n). */
+static int v32_reserve(vec32 *v, size_t n)
+{
+	if (n <= v->cap)
+		return 0;
+	size_t nc = v->cap ? v->cap : 8;
+	while (nc < n)
+		nc *= 2;
+	uint32_t *q = realloc(v->v, nc * sizeof *q);
+	if (!q)
+		return -1;
+	v->v = q;
+	v->cap = (uint32_t)nc;
+	return 0;
+}
+
 typedef struct ctx {
 	sdct_table *t;
 	const supp_opts *o;
@@ -260,16 +276,31 @@ static void set_status(ctx *c, uint32_t j, int status)
 static int set_support(ctx *c, size_t p, const uint32_t *cells, size_t n, diag *d)
 {
 	vec32 *s = &c->sup[p];
-	s->n = 0;
-	for (size_t k = 0; k < n; k++) {
+	/* p is already a user of every cell of its old support: mark them,
+	 * so that a support rebuilt again and again (the clean-up) does not
+	 * pile up repeated entries (they took 20% of the time and most of
+	 * the memory of the 100k bench table) */
+	for (uint32_t k = 0; k < s->n; k++)
+		c->mark[s->v[k]] = 1;
+	int rc = 0;
+	for (size_t k = 0; k < n && !rc; k++) {
 		uint32_t j = cells[k];
-		if (v32_push(s, j))
-			return diag_fail(d, EX_OSERR, "suppress: out of memory");
 		/* users may hold stale or repeated entries; readers re-check */
 		vec32 *u = &c->users[j];
-		if (!(u->n && u->v[u->n - 1] == (uint32_t)p) && v32_push(u, (uint32_t)p))
-			return diag_fail(d, EX_OSERR, "suppress: out of memory");
+		if (!c->mark[j] && !(u->n && u->v[u->n - 1] == (uint32_t)p) &&
+		    v32_push(u, (uint32_t)p))
+			rc = -1;
 	}
+	for (uint32_t k = 0; k < s->n; k++)
+		c->mark[s->v[k]] = 0;
+	s->n = 0;
+	if (!rc && v32_reserve(s, n))
+		rc = -1;
+	if (rc)
+		return diag_fail(d, EX_OSERR, "suppress: out of memory");
+	if (n)
+		memcpy(s->v, cells, n * sizeof *cells);
+	s->n = (uint32_t)n;
 	return 0;
 }
 
@@ -1296,7 +1327,56 @@ typedef struct hx {
 	double lambda;
 	uint32_t *rowmark;     /* constraints checked by hx_verify (stamp) */
 	uint32_t rowstamp;
+	struct hx_wit *wit;    /* per primary: its last verified witnesses */
 } hx;
+
+/* The two witness tables of a primary as moves from the reference table:
+ * what becomes its certificate (privacy/suppcert.h). */
+typedef struct hx_wit {
+	uint32_t *cell;
+	int64_t *up, *dn;
+	uint32_t n, cap;
+	int valid;
+} hx_wit;
+
+static void hx_wit_free(hx_wit *w)
+{
+	free(w->cell);
+	free(w->up);
+	free(w->dn);
+	memset(w, 0, sizeof *w);
+}
+
+/* Store the moves of the verified witnesses (touched cells, deviations
+ * devp / devm) as the witness of primary number p. */
+static int hx_wit_store(hx *h, size_t p)
+{
+	hx_wit *w = &h->wit[p];
+	w->valid = 0;
+	if (h->n_touched > w->cap) {
+		uint32_t nc = (uint32_t)h->n_touched;
+		uint32_t *c2 = realloc(w->cell, nc * sizeof *c2);
+		if (c2)
+			w->cell = c2;
+		int64_t *u2 = c2 ? realloc(w->up, nc * sizeof *u2) : NULL;
+		if (u2)
+			w->up = u2;
+		int64_t *d2 = u2 ? realloc(w->dn, nc * sizeof *d2) : NULL;
+		if (!d2)
+			return -1;
+		w->dn = d2;
+		w->cap = nc;
+	}
+	for (size_t q = 0; q < h->n_touched; q++) {
+		uint32_t j = h->touched[q];
+		w->cell[q] = j;
+		w->up[q] = h->devp[j];
+		w->dn[q] = h->devm[j];
+	}
+	w->n = (uint32_t)h->n_touched;
+	w->valid = 1;
+	return 0;
+}
 
 static int64_t i64min(int64_t a, int64_t b)
 {
@@ -1528,6 +1608,10 @@ static void hx_dfs(hx *h, size_t L)
 			h->best_dn = h->lvl_dn[L];
 			memcpy(h->best_choice, h->choice, sizeof h->choice);
 			h->found = 1;
+			/* a free pattern that closes the deficit cannot be beaten
+			 * (later ties never replace it): stop searching */
+			if (h->free_only && sc <= 0)
+				h->budget = 0;
 		}
 		return;
 	}
@@ -1775,6 +1859,8 @@ static int hx_protect(hx *h, size_t p, int allow_cost, int *closed, diag *d)
 		h->n_touched = m;
 		c->lpwit[p] = 0;
 		rc = set_support(c, p, h->touched, m, d);
+		if (!rc && h->wit && hx_wit_store(h, p))
+			rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
 	}
 	hx_reset(h);
 	return rc;
@@ -1795,8 +1881,9 @@ static int hx_init(hx *h, ctx *c, diag *d)
 	h->scell = malloc(HX_MAXSUP * 2 * sizeof *h->scell);
 	h->ssign = malloc(HX_MAXSUP * 2 * sizeof *h->ssign);
 	h->rowmark = calloc(c->t->n_cons + 1, sizeof *h->rowmark);
+	h->wit = calloc(c->n_prim + 1, sizeof *h->wit);
 	if (!h->devp || !h->devm || !h->touched || !h->tmark || !h->vecs || !h->scell || !h->ssign ||
-	    !h->rowmark)
+	    !h->rowmark || !h->wit)
 		return diag_fail(d, EX_OSERR, "suppress: out of memory");
 	/* a unit of deficit is worth about one published cell */
 	double sum = 0;
@@ -1820,20 +1907,24 @@ static void hx_free(hx *h)
 	free(h->scell);
 	free(h->ssign);
 	free(h->rowmark);
+	if (h->wit)
+		for (size_t p = 0; p < h->c->n_prim; p++)
+			hx_wit_free(&h->wit[p]);
+	free(h->wit);
 }
 
 /* ---------------------------------------------------------------- 6 --- */
 
-/* Re-establish the witness of primary p after a cell was published:
- * patterns over hidden cells only (heuristic witnesses) or the LP. */
+/* Re-establish the witness of primary p after a cell was published.  The
+ * heuristic (h) uses patterns over hidden cells only and never the LP:
+ * when no pattern witness is found the cell stays hidden, which costs
+ * some loss but keeps the clean-up linear (re-proving a primary by LP
+ * took ~93% of the time, each a solve over the whole component).  The
+ * GLPK method re-proves by LP. */
 static int rewitness(ctx *c, hx *h, size_t p, int *ok, diag *d)
 {
-	if (h && !c->lpwit[p]) {
-		if (hx_protect(h, p, 0, ok, d))
-			return -1;
-		if (*ok)
-			return 0;
-	}
+	if (h)
+		return hx_protect(h, p, 0, ok, d);
 	return lp_certify(c, p, ok, d);
 }
 
@@ -1872,8 +1963,14 @@ static int cleanup(ctx *c, hx *h, diag *d)
 	cand *cs = malloc((nc ? nc : 1) * sizeof *cs);
 	vec32 deps = {0}, saved = {0};
 	uint32_t *savoff = NULL;
-	if (!cs)
+	hx_wit *wsave = NULL;
+	size_t cap_wsave = 0;
+	uint32_t *nfail = h ? calloc(c->n_prim + 1, sizeof *nfail) : NULL;
+	if (!cs || (h && !nfail)) {
+		free(cs);
+		free(nfail);
 		return diag_fail(d, EX_OSERR, "suppress: out of memory");
+	}
 	nc = 0;
 	for (size_t j = 0; j < t->n_cells; j++)
 		if (t->cells[j].status == SDCT_SECONDARY)
@@ -1916,6 +2013,20 @@ static int cleanup(ctx *c, hx *h, diag *d)
 				deps.v[front++] = deps.v[k];
 				deps.v[k] = tmp;
 			}
+		/* The heuristic's failures come mostly from a few primaries with
+		 * little room (100k bench: failed candidates re-proved ~10
+		 * dependants each before the one that failed): those that
+		 * failed most often go first, adjacency breaking ties. */
+		if (nfail) {
+			for (uint32_t k = 1; k < deps.n; k++) {
+				uint32_t v = deps.v[k], w = k;
+				while (w > 0 && nfail[deps.v[w - 1]] < nfail[v]) {
+					deps.v[w] = deps.v[w - 1];
+					w--;
+				}
+				deps.v[w] = v;
+			}
+		}
 		/* compact the user list while we are here */
 		u->n = 0;
 		for (uint32_t k = 0; k < deps.n; k++)
@@ -1928,19 +2039,38 @@ static int cleanup(ctx *c, hx *h, diag *d)
 			rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
 			break;
 		}
-		for (uint32_t k = 0; k < deps.n; k++) {
+		for (uint32_t k = 0; k < deps.n && !rc; k++) {
 			savoff[k] = saved.n;
 			vec32 *s = &c->sup[deps.v[k]];
-			for (uint32_t e = 0; e < s->n; e++)
-				if (v32_push(&saved, s->v[e]))
-					rc = -1;
-			if (v32_push(&saved, c->lpwit[deps.v[k]]))
+			if (v32_reserve(&saved, (size_t)saved.n + s->n + 1)) {
 				rc = -1;
+				break;
+			}
+			if (s->n)
+				memcpy(saved.v + saved.n, s->v, s->n * sizeof *s->v);
+			saved.n += s->n;
+			saved.v[saved.n++] = c->lpwit[deps.v[k]];
 		}
 		savoff[deps.n] = saved.n;
 		if (rc) {
 			rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
 			break;
+		}
+		/* the heuristic's witnesses (certificates) are kept aside too */
+		if (h && h->wit) {
+			if (deps.n > cap_wsave) {
+				hx_wit *nw = realloc(wsave, deps.n * sizeof *nw);
+				if (!nw) {
+					rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
+					break;
+				}
+				wsave = nw;
+				cap_wsave = deps.n;
+			}
+			for (uint32_t k = 0; k < deps.n; k++) {
+				wsave[k] = h->wit[deps.v[k]];
+				memset(&h->wit[deps.v[k]], 0, sizeof h->wit[deps.v[k]]);
+			}
 		}
 		set_status(c, j, SDCT_PUBLISHED);
 		int all = 1;
@@ -1951,7 +2081,19 @@ static int cleanup(ctx *c, hx *h, diag *d)
 				break;
 			}
 			all = ok;
+			if (!ok && nfail)
+				nfail[deps.v[k]]++;
 		}
+		if (h && h->wit)
+			for (uint32_t k = 0; k < deps.n; k++) {
+				hx_wit *w = &h->wit[deps.v[k]];
+				if (all && !rc) {
+					hx_wit_free(&wsave[k]);
+				} else {
+					hx_wit_free(w);
+					*w = wsave[k];
+				}
+			}
 		if (rc)
 			break;
 		if (all) {
@@ -1973,7 +2115,36 @@ static int cleanup(ctx *c, hx *h, diag *d)
 	free(deps.v);
 	free(saved.v);
 	free(savoff);
+	free(wsave);
+	free(nfail);
 	return rc;
+}
+
+/* Certificates (privacy/suppcert.h) for the primaries of the final table:
+ * the heuristic's verified witnesses where it has them, otherwise, on
+ * cross tables, a pattern witness searched now over the hidden cells
+ * (this only reads statuses).  Primaries left without one are decided by
+ * the audit's LP. */
+static int make_certs(ctx *c, hx *h, scert_set *out, diag *d)
+{
+	if (scert_set_base(out, c->x, c->t->n_cells, d))
+		return -1;
+	for (size_t p = 0; p < c->n_prim; p++) {
+		hx_wit *w = h ? &h->wit[p] : NULL;
+		if (w && !(w->valid && !c->lpwit[p])) {
+			int ok;
+			if (hx_protect(h, p, 0, &ok, d))
+				return -1;
+			if (!ok)
+				continue;
+		}
+		if (!w || !w->valid)
+			continue;
+		if (scert_add(out, c->prim[p], w->cell, w->up, w->dn, w->n, d))
+			return -1;
+		c->st->n_cert++;
+	}
+	return 0;
 }
 
 static int method_heuristic(ctx *c, hx *h, diag *d)
@@ -2032,7 +2203,18 @@ static void sort_prim(uint32_t *a, uint32_t *tmp, size_t n, const sdct_table *t)
 	memcpy(a, tmp, n * sizeof *a);
 }
 
+/* AUTO: cross tables above this many primaries x cells use the heuristic
+ * (the sdctable comparison table, 2,400 cells with ~710 primaries, names
+ * its methods; the cube's tables are generic and not concerned). */
+#define SUPP_AUTO_GLPK_WORK 250000.0
+
 int supp_secondary(sdct_table *t, const supp_opts *o, supp_stats *st, diag *d)
+{
+	return supp_secondary_cert(t, o, st, NULL, d);
+}
+
+int supp_secondary_cert(sdct_table *t, const supp_opts *o, supp_stats *st, scert_set *certs,
+                        diag *d)
 {
 	supp_opts def;
 	supp_stats dummy;
@@ -2089,9 +2271,18 @@ int supp_secondary(sdct_table *t, const supp_opts *o, supp_stats *st, diag *d)
 	sort_prim(c.prim, tmp, c.n_prim, t);
 
 	int method = o->method;
-	if (method == SUPP_AUTO)
+	if (method == SUPP_AUTO) {
 		method = t->n_cells <= (o->auto_max_cells ? o->auto_max_cells : 4000) ? SUPP_GLPK
 		                                                                      : SUPP_HEURISTIC;
+		/* A cross table with many primaries goes to the heuristic even
+		 * when small: the GLPK clean-up re-proves primaries by LP over
+		 * the whole system for every secondary it tries, about
+		 * primaries x cells work (bench 1k table, 1,125 cells and 475
+		 * primaries: 216 s against 0.1 s for the heuristic, which also
+		 * hands the audit certificates). */
+		if (t->n_dims && (double)c.n_prim * (double)t->n_cells > SUPP_AUTO_GLPK_WORK)
+			method = SUPP_HEURISTIC;
+	}
 	st->method = method;
 	if (method == SUPP_GLPK) {
 		rc = method_glpk(&c, d);
@@ -2106,6 +2297,15 @@ int supp_secondary(sdct_table *t, const supp_opts *o, supp_stats *st, diag *d)
 	}
 	if (!rc && !o->no_cleanup)
 		rc = cleanup(&c, have_hx ? &h : NULL, d);
+	if (!rc && certs) {
+		/* the GLPK method has no pattern witnesses: search them now */
+		if (!have_hx && t->n_dims) {
+			have_hx = 1;
+			rc = hx_init(&h, &c, d);
+		}
+		if (!rc)
+			rc = make_certs(&c, have_hx ? &h : NULL, certs, d);
+	}
 done:
 	if (have_hx)
 		hx_free(&h);

@@ -57,12 +57,22 @@
  *                   cell hits its bounds) meets the requirement, free
  *                   patterns (all cells already hidden) first; the chosen
  *                   patterns are integer witness tables, so protection holds
- *                   even against an integer attacker.  Then the same
- *                   clean-up, with witnesses rebuilt from free patterns.
+ *                   even against an integer attacker.  Then a clean-up
+ *                   with witnesses rebuilt from free patterns only.
  *                   Linear in the number of primary cells.  Generic tables
  *                   and cells the search cannot protect fall back to adding
  *                   the cheapest partner cells until the attacker LP agrees.
- *   SUPP_AUTO       GLPK up to auto_max_cells cells, else the heuristic.
+ *                   Its clean-up never calls the LP: a secondary cell is
+ *                   published again only when every primary whose witness
+ *                   moves it finds a new pattern witness over the cells
+ *                   still hidden.  The final witnesses are the primaries'
+ *                   certificates (supp_secondary_cert, privacy/suppcert.h),
+ *                   which the audit checks in linear time.
+ *   SUPP_AUTO       GLPK up to auto_max_cells cells, else the heuristic;
+ *                   cross tables with more than 250,000 primaries x cells
+ *                   go to the heuristic too (the GLPK clean-up's LPs grow
+ *                   with both: 216 s on the bench's 1,125-cell table with
+ *                   475 primaries, 0.1 s for the heuristic).
  *
  * Ownership: these functions change statuses, requirements and costs of
  * the caller's table and nothing else.
@@ -74,6 +84,7 @@
 #include <stdint.h>
 #include "core/diag.h"
 #include "privacy/sdc_table.h"
+#include "privacy/suppcert.h"
 
 enum supp_zeros { SUPP_ZEROS_PUBLISH = 0, SUPP_ZEROS_SENSITIVE = 1 };
 
@@ -132,6 +143,8 @@ typedef struct supp_stats {
 	                                  cost of any protecting suppression (the
 	                                  best of the global MIP's rounds solved
 	                                  to optimality; 0 when none was) */
+	size_t n_cert;                 /* primaries given a witness certificate
+	                                  (supp_secondary_cert) */
 	double seconds;
 } supp_stats;
 
@@ -142,5 +155,15 @@ void supp_costs(sdct_table *t, int objective, double total_weight, double top_we
  * (naming the cell) if some primary cell cannot be protected even with
  * every other cell hidden -- e.g. public bounds of other cells pin it. */
 int supp_secondary(sdct_table *t, const supp_opts *o, supp_stats *st, diag *d);
+
+/* supp_secondary, and certificates of protection (privacy/suppcert.h) in
+ * *certs (an scert_init'ed set; the caller frees it): for every primary
+ * cell of a cross table that has integer witness tables -- the
+ * heuristic's own, or for the GLPK method ones searched over the hidden
+ * cells of the result -- so that the audit (sdca_opts.certs) checks them
+ * in linear time and solves LPs only for the rest.  Generic tables get
+ * no certificates. */
+int supp_secondary_cert(sdct_table *t, const supp_opts *o, supp_stats *st, scert_set *certs,
+                        diag *d);
 
 #endif
