@@ -457,7 +457,7 @@ static size_t secondaries_4x4(unsigned rounds, sdct_table *t)
 	assert_int_equal(st.n_secondary, count_status(t, SDCT_SECONDARY));
 	/* whatever the path, protection holds: independent attacker, exact audit */
 	attack_ok(t, 5);
-	sdca_opts ao = {SDCA_EXACT, 0};
+	sdca_opts ao = {.mode = SDCA_EXACT};
 	sdca_report r;
 	assert_int_equal(sdca_run(t, &ao, &r, &d), 0);
 	assert_int_equal(r.n_exposed, 0);
