@@ -93,6 +93,8 @@ awk -F, 'NR > 1 && $6 == "noisy" && $7 - $10 < -1e-9 { print; bad++ } END { exit
 	|| die "a noisy cell's interval reaches below 0"
 awk -F, 'NR > 1 && $6 == "noisy" && $10 != $11 { n++ } END { exit n == 0 }' "$D" \
 	|| die "no asymmetric interval in the DP release"
+# margins in plain decimals (whole ones are common: 50, not 5e+01)
+! grep -q 'e[+-][0-9]' "$D" || die "a number in exponent form in the DP release"
 awk -F, 'NR > 1 && $6 == "missing" && ($7 != "" || $10 != "" || $11 != "") { print; bad++ }
 	END { exit bad > 0 }' "$D" \
 	|| die "a missing cell carries a number"
