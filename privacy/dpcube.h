@@ -61,9 +61,11 @@
  * smallest holding both (dpcube.c says why each alone falls short).
  * tests/unit/test_dpcube.c measures the coverage, overall and by group of
  * the true count, at three noise levels (docs/reports.md has the table):
- * 0.89-0.92 overall and in most groups; the cells of 1-3 margins and the
- * large aggregates at the largest noise are covered 0.87-0.89 (the
- * plug-in underestimates how much the clamping pushes them).
+ * 0.894-0.916 overall and 0.875-0.925 by group; outside 90 +- 2 are, at
+ * the largest noise, the cells of 1-3 margins (0.887) and of 3 margins or
+ * more (0.875: the plug-ins underestimate how much the clamping pushes the
+ * large aggregates), and at the smallest the true zeros (0.921: the union
+ * of the two candidates is conservative for them).
  *
  * Noise comes from a caller's function (the privacy sampler, or a test's),
  * so that this module holds no randomness and the same measurements always
