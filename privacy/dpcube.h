@@ -63,9 +63,10 @@
  * the true count, at three noise levels (docs/reports.md has the table):
  * 0.894-0.916 overall and 0.875-0.925 by group; outside 90 +- 2 are, at
  * the largest noise, the cells of 1-3 margins (0.887) and of 3 margins or
- * more (0.875: the plug-ins underestimate how much the clamping pushes the
- * large aggregates), and at the smallest the true zeros (0.921: the union
- * of the two candidates is conservative for them).
+ * more (0.875 with the test's seeds, 0.844-0.857 with others: the
+ * plug-ins underestimate how much the clamping pushes the large
+ * aggregates), and at the smallest the true zeros (0.921: the union of the
+ * two candidates is conservative for them).
  *
  * Noise comes from a caller's function (the privacy sampler, or a test's),
  * so that this module holds no randomness and the same measurements always
