@@ -422,7 +422,8 @@ static int protect_dp(const protect_opts *po, wh *w, const codelists *cl, diag *
 	}
 	for (size_t i = 0; i < n; i++)
 		st[i] = res.status[i] == DPCUBE_NOISY ? REL_NOISY : REL_MISSING;
-	tabrel_cells cells = {.n = n, .status = st, .noisy = res.value, .moe = res.moe};
+	tabrel_cells cells = {.n = n, .status = st, .noisy = res.value,
+	                     .moe_lo = res.moe_lo, .moe_hi = res.moe_hi};
 	if (dp_meta(po, &res.report, seeded, seed, &t, d) != 0 ||
 	    tabrel_fill(cb, cl, &info, &cells, &t, d) != 0 || rel_write_dir(&t, po->out, d) != 0)
 		goto done;

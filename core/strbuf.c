@@ -2,6 +2,7 @@
 #include "core/strbuf.h"
 
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,14 @@ void strbuf_json(strbuf *b, const char *s)
 void strbuf_double(strbuf *b, double v)
 {
 	char out[40];
+	/* %g drops to exponent form when the precision is below the number of
+	 * integer digits ("5e+01" for 50): plain digits when v is a whole
+	 * number a double holds exactly */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(out, sizeof out, "%.0f", v);
+		strbuf_puts(b, out);
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(out, sizeof out, "%.*g", prec, v);
 		if (strtod(out, NULL) == v)

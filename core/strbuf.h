@@ -27,7 +27,8 @@ void strbuf_puts(strbuf *b, const char *s);
 void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as a JSON string, quotes included (UTF-8 in; controls as \u00XX) */
 void strbuf_json(strbuf *b, const char *s);
-/* the shortest decimal that reads back as the same double */
+/* the shortest decimal that reads back as the same double (a whole number
+ * in plain digits: 50, not 5e+01) */
 void strbuf_double(strbuf *b, double v);
 /* 0, or -1 with EX_OSERR "out of memory" if an append failed */
 int strbuf_ok(const strbuf *b, diag *d);

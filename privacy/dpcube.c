@@ -363,29 +363,60 @@ static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_
 	}
 }
 
-/* --- margins that account for the post-processing ---------------------------
+/* --- 90% intervals that account for the post-processing ----------------------
  *
- * Clamping at 0 and projecting a partition onto {x >= 0, sum = total} bias
- * the estimates: a cell near 0 is pushed up, and the mass it gains is taken
- * from the other cells of its partition, so a large cell among many empty
- * ones is pushed down by a good part of sigma.  A margin of 1.645 standard
- * deviations of the linear estimate then covers large cells less than 90%
- * of the time.  So each block's error is simulated: with the released
- * estimate as the truth (it is consistent, so the linear WLS estimate is
- * unbiased for it), DPCUBE_MC draws of normal noise of the block's sigma go
- * through the same estimate_block.  The error of the released estimate is
- * e_lin + delta, where e_lin (the linear estimate's error) has mean 0 and
- * the known variance V, and delta is what clamping and rounding add; with
- * e_lin as a control variate the bias is mean(delta) and the variance
- * V + var(delta) + 2 cov(e_lin, delta), both with a small Monte Carlo error
- * when the post-processing does little (delta is then the rounding only).
- * The margin is the half-width m with P(|bias + sd Z| <= m) = 0.90.
+ * Clamping at 0 and projecting a partition onto {x >= 0, sum = total} make
+ * the released integers a non-linear function of the noise: a true 0 is
+ * released as exactly 0 about 60% of the time, a cell near 0 is pushed up,
+ * and the mass it gains is taken from the other cells of its partition (a
+ * large cell among many empty ones is pushed down by a good part of sigma).
+ * A symmetric interval value +- m always contains its own estimate, so it
+ * covered the zeros about 99% of the time; the intervals here are instead a
+ * Neyman construction, inverted from a simulated distribution.
+ *
+ * The model: a released value is E = max(t + eta, 0) for the cell's truth t
+ * and an error eta whose distribution does not depend on t (a shift).  The
+ * distribution of eta is simulated: with a plug-in truth P for the block
+ * (consistent: every sum holds), DPCUBE_MC draws of normal noise of the
+ * block's sigma go through the same estimate_block, and eta_r = S_r - P for
+ * the draw's released value S_r (a draw released as 0 only says
+ * eta_r <= -P: censored; a quantile that falls among the censored draws is
+ * extrapolated from the lowest uncensored of the 50/75/90/95% quantiles
+ * with the normal shape of the linear estimate's sd).  An aggregate's draws
+ * are the sums of its countries' draws (the countries are independent), so
+ * its eta includes the clamping in every country.
+ *
+ * The acceptance region of a truth t, A(t), holds 90% of E's distribution:
+ *   t >= t* = -eta_05 (a release of 0 has chance <= 5%): [t + eta_05, t + eta_95]
+ *   t <  t*: [0, max(t + eta_90, 0)] -- the point mass at 0 cannot be split,
+ *            so the whole 10% goes to the upper tail;
+ * and the interval is {t >= 0 : E in A(t)}:
+ *   upper U = E - eta_05;
+ *   lower L = 0 when E = 0, else max(0, E - eta_90) when that is below t*,
+ *           else max(t*, E - eta_95).
+ * A true 0 is then covered when E <= eta_90: 90% of the time, not 99%.  The
+ * margins are lo = E - L and hi = U - E (each at least 0: the interval
+ * always holds the released value).  When E is below every region (U < 0:
+ * a value the draws give less than 5% of the time even at t = 0) the set is
+ * empty; the interval is then [0, E + (eta_95 - eta_05) / 2] rather than
+ * the bare point.
+ *
+ * The plug-in.  eta does depend on the truth of the other cells of the
+ * partition: the more of them are near 0, the more mass the clamping moves.
+ * The released values as the truth see too little of it when true zeros
+ * were released as small positive counts (the large cells are then pushed
+ * down more than the simulation says), and the same values with every cell
+ * below 1 sd taken as 0 (its mass moved to the partition's largest cell)
+ * see too much when the small cells are real.  Each gives an interval; the
+ * published one is the smallest holding both (DPCUBE_NPLUG candidates).
+ * tests/unit/test_dpcube.c measures the coverage at three noise levels.
  *
  * This simulation is post-processing of the released values, not privacy
  * noise: it uses a fixed public generator seeded by the block's position,
- * so the same measurements always give the same margins (a re-issue is
+ * so the same measurements always give the same intervals (a re-issue is
  * identical) and it costs no budget. */
 #define DPCUBE_MC 256
+#define DPCUBE_NPLUG 2 /* plug-ins: cells below k sd taken as 0, k = 0, 1 */
 
 static uint64_t mc_next(uint64_t *st)
 {
@@ -405,10 +436,9 @@ static void mc_normal2(uint64_t *st, double *z0, double *z1)
 	*z1 = r * sin(2 * M_PI * u2);
 }
 
-/* The truth a simulation assumes: the released estimate, except that
- * cells below thr are taken as 0 (their mass moved to the
- * partition's largest cell, so every sum still holds): the worst case
- * for the other cells, since the bias comes from clamping cells at 0. */
+/* The plug-in truth: the released estimate, except that cells below thr
+ * are taken as 0 (their mass moved to the partition's largest cell, so
+ * every sum still holds). */
 static void plug_in(const plan *pl, const int64_t *val, double thr, int64_t *pin)
 {
 	memcpy(pin, val, CUBE_NSLOTS * sizeof *pin);
@@ -435,10 +465,11 @@ static void plug_in(const plan *pl, const int64_t *val, double thr, int64_t *pin
 	}
 }
 
-/* Bias and variance of the block's released estimates (see above); var
- * holds the linear estimate's variances on entry. */
-static void block_errors(const plan *pl, const int64_t *val, const uint8_t *have, double sig2,
-                         double thr, uint64_t seed, double *bias, double *var)
+/* DPCUBE_MC releases of the block simulated with the plug-in truth (val,
+ * cells below thr sd taken as 0): S[s * DPCUBE_MC + r] is draw r's
+ * released value of slot s, P[s] the plug-in (slots with have[s]). */
+static void block_sims(const plan *pl, const int64_t *val, const uint8_t *have, double sig2,
+                       double thr, uint64_t seed, float *S, int64_t *P)
 {
 	int ms[1 + MAXP * MAXC], nm = 0;
 	if (pl->has_total)
@@ -447,15 +478,17 @@ static void block_errors(const plan *pl, const int64_t *val, const uint8_t *have
 		for (int k = 0; k < pl->p[j].size; k++)
 			if (pl->p[j].avail[k])
 				ms[nm++] = pl->p[j].first + k;
-	double sd = sqrt(sig2), sd_[CUBE_NSLOTS] = {0}, sdd[CUBE_NSLOTS] = {0};
+	double sd = sqrt(sig2), vr2[CUBE_NSLOTS];
 	int64_t pin[CUBE_NSLOTS];
+	uint8_t h2[CUBE_NSLOTS] = {0};
 	plug_in(pl, val, thr * sd, pin);
-	double se[CUBE_NSLOTS] = {0}, see[CUBE_NSLOTS] = {0}, sed[CUBE_NSLOTS] = {0};
+	/* the plug-in is consistent: estimated without noise it is itself, and
+	 * the derived slots (SEX, AGE, GROUP of a SEXAGE) get its sums */
+	memset(P, 0, CUBE_NSLOTS * sizeof *P);
+	estimate_block(pl, pin, sig2, P, vr2, h2, NULL);
 	uint64_t st = seed;
 	for (int r = 0; r < DPCUBE_MC; r++) {
 		int64_t m[CUBE_NSLOTS], v2[CUBE_NSLOTS] = {0};
-		double vr2[CUBE_NSLOTS], lin[CUBE_NSLOTS] = {0};
-		uint8_t h2[CUBE_NSLOTS] = {0};
 		for (int q = 0; q < nm; q += 2) {
 			double z0, z1;
 			mc_normal2(&st, &z0, &z1);
@@ -463,63 +496,81 @@ static void block_errors(const plan *pl, const int64_t *val, const uint8_t *have
 			if (q + 1 < nm)
 				m[ms[q + 1]] = pin[ms[q + 1]] + (int64_t)llround(sd * z1);
 		}
-		estimate_block(pl, m, sig2, v2, vr2, h2, lin);
-		for (int s = 0; s < CUBE_NSLOTS; s++) {
-			if (!have[s])
-				continue;
-			double el = lin[s] - (double)pin[s], dl = (double)v2[s] - lin[s];
-			sd_[s] += dl;
-			sdd[s] += dl * dl;
-			se[s] += el;
-			see[s] += el * el;
-			sed[s] += el * dl;
-		}
-	}
-	for (int s = 0; s < CUBE_NSLOTS; s++) {
-		if (!have[s])
-			continue;
-		double R = DPCUBE_MC, md = sd_[s] / R, me = se[s] / R;
-		double vd = sdd[s] / R - md * md, cv = sed[s] / R - me * md;
-		bias[s] = md;
-		double v = var[s] + vd + 2 * cv;
-		var[s] = v > 0 ? v : 0;
+		estimate_block(pl, m, sig2, v2, vr2, h2, NULL);
+		for (int s = 0; s < CUBE_NSLOTS; s++)
+			if (have[s])
+				S[(size_t)s * DPCUBE_MC + (size_t)r] = (float)v2[s];
 	}
 }
 
-static double std_normal_cdf(double x);
-
-/* The block's bias and variance (var: the linear variances on entry): of
- * the three candidates -- no bias with the linear variance, the simulation
- * at the released estimate, the simulation with the cells within 2 sd of 0
- * taken as 0 -- the one with the widest 90% margin, cell by cell.  Either
- * simulation alone under-covers somewhere (at the estimate: when many cells
- * are near 0 and the noise is large, the bias is underestimated; with the
- * near-zero cells zeroed: when real cells of 1-2 sd are zeroed), and the
- * linear margin alone under-covers the large cells the projection pushes
- * down; tests/unit/test_dpcube.c measures each at three noise levels. */
-static void block_margins(const plan *pl, const int64_t *val, const uint8_t *have,
-                          double sig2, uint64_t seed, double *bias, double *var)
+static int cmp_double(const void *a, const void *b)
 {
-	double bA[CUBE_NSLOTS] = {0}, vA[CUBE_NSLOTS], bB[CUBE_NSLOTS] = {0}, vB[CUBE_NSLOTS];
-	memcpy(vA, var, sizeof vA);
-	memcpy(vB, var, sizeof vB);
-	block_errors(pl, val, have, sig2, 0, seed, bA, vA);
-	block_errors(pl, val, have, sig2, 2, seed, bB, vB);
-	for (int s = 0; s < CUBE_NSLOTS; s++) {
-		if (!have[s])
-			continue;
-		double ml = DPCUBE_Z90 * sqrt(var[s]);
-		double ma = dpcube_margin90(bA[s], sqrt(vA[s]));
-		double mb = dpcube_margin90(bB[s], sqrt(vB[s]));
-		bias[s] = 0;
-		if (ma >= mb && ma >= ml) {
-			bias[s] = bA[s];
-			var[s] = vA[s];
-		} else if (mb >= ml) {
-			bias[s] = bB[s];
-			var[s] = vB[s];
-		}
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* 0-based index of the empirical a-quantile (the ceil(a R)-th smallest). */
+static int q_index(double a)
+{
+	int k = (int)ceil(a * DPCUBE_MC - 1e-9) - 1;
+	return k < 0 ? 0 : k >= DPCUBE_MC ? DPCUBE_MC - 1 : k;
+}
+
+/* The a-quantile (standard normal quantile za) of eta from the sorted
+ * draws e[], the first nc of them censored; see above. */
+static double eta_q(const double *e, int nc, double a, double za, double sd)
+{
+	static const double lv[4] = {0.50, 0.75, 0.90, 0.95};
+	static const double zv[4] = {0, 0.6744897501960817, 1.2815515655446004,
+	                             1.6448536269514722};
+	int k = q_index(a);
+	if (k >= nc)
+		return e[k];
+	for (int i = 0; i < 4; i++) {
+		int ki = q_index(lv[i]);
+		if (lv[i] > a && ki >= nc)
+			return e[ki] - (zv[i] - za) * sd;
 	}
+	/* (almost) every draw released as 0: the largest draw, at ~99.6% */
+	return e[DPCUBE_MC - 1] - (2.6600674686174596 - za) * sd;
+}
+
+/* Widen [E - *lo, E + *hi] to hold the interval that the draws S
+ * (DPCUBE_MC of them; overwritten: scratch) around the plug-in P give, sd
+ * the linear estimate's standard deviation. */
+static void widen(int64_t E_, int64_t P, double *S, double sd, double *lo, double *hi)
+{
+	double E = (double)E_;
+	int nc = 0;
+	for (int r = 0; r < DPCUBE_MC; r++) {
+		nc += S[r] <= 0;
+		S[r] -= (double)P;
+	}
+	qsort(S, DPCUBE_MC, sizeof *S, cmp_double);
+	double q05 = eta_q(S, nc, 0.05, -1.6448536269514722, sd);
+	double q90 = eta_q(S, nc, 0.90, 1.2815515655446004, sd);
+	double q95 = eta_q(S, nc, 0.95, 1.6448536269514722, sd);
+	double tstar = -q05, U = E - q05, L;
+	if (U < 0) {
+		/* E lies below every truth's region: the draws put less than 5%
+		 * on values this low even at t = 0 (an aggregate of zeros whose
+		 * countries were all released as 0).  The Neyman set is empty;
+		 * rather than claim the truth is exactly 0, the interval is 0 to
+		 * half a region's width above E. */
+		L = 0;
+		U = E + (q95 - q05) / 2;
+	} else if (E <= 0)
+		L = 0;
+	else if (tstar > 0 && E - q90 < tstar) /* some t below t* is accepted */
+		L = E - q90 > 0 ? E - q90 : 0;
+	else
+		L = E - q95 > tstar ? E - q95 : tstar;
+	if (L < 0)
+		L = 0;
+	if (E - L > *lo)
+		*lo = E - L;
+	if (U - E > *hi)
+		*hi = U - E;
 }
 
 /* The seed of a block's simulation: its first cell's index, mixed. */
@@ -563,16 +614,24 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 	if (rho_nano < n_tables_of(c) || !rho_nano)
 		return diag_fail(d, EX_USAGE, "dpcube: rho %.9g cannot be split over %zu tables",
 		                 (double)rho_nano / 1e9, n_tables_of(c));
-	size_t nn = n ? n : 1;
+	size_t nn = n ? n : 1, nctry = cube_n_countries(c);
 	out->n = n;
 	out->status = calloc(nn, 1);
 	out->value = calloc(nn, sizeof *out->value);
-	out->moe = calloc(nn, sizeof *out->moe);
+	out->moe_lo = calloc(nn, sizeof *out->moe_lo);
+	out->moe_hi = calloc(nn, sizeof *out->moe_hi);
 	out->raw = malloc(nn * sizeof *out->raw);
-	double *var = calloc(nn, sizeof *var), *bias = calloc(nn, sizeof *bias);
-	if (!out->status || !out->value || !out->moe || !out->raw || !var || !bias) {
+	double *var = calloc(nn, sizeof *var), *scr = malloc(DPCUBE_MC * sizeof *scr);
+	/* one table's draws: [plug-in k][country][slot][draw], and the plug-ins */
+	size_t nblk = DPCUBE_NPLUG * (nctry ? nctry : 1) * CUBE_NSLOTS;
+	float *sims = malloc(nblk * DPCUBE_MC * sizeof *sims);
+	int64_t *plug = malloc(nblk * sizeof *plug);
+	if (!out->status || !out->value || !out->moe_lo || !out->moe_hi || !out->raw || !var ||
+	    !scr || !sims || !plug) {
 		free(var);
-		free(bias);
+		free(scr);
+		free(sims);
+		free(plug);
 		dpcube_result_free(out);
 		return diag_fail(d, EX_OSERR, "dpcube: out of memory");
 	}
@@ -582,7 +641,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 	rep->n_tables = nt;
 	rep->rho_nano = rho_nano;
 	rep->rho_table = nt ? (double)rho_nano / 1e9 / (double)nt : 0;
-	size_t ngeo = cube_n_geo(c), nagg = ngeo - cube_n_countries(c);
+	size_t ngeo = cube_n_geo(c), nagg = ngeo - nctry;
 	for (size_t pp = 0, yi = 0; pp < cube_n_periods(c); pp++) {
 		int per = cube_period_at(c, pp);
 		if (period_quarter(per))
@@ -611,7 +670,9 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 							missing = 1;
 				if (missing) {
 					free(var);
-					free(bias);
+					free(scr);
+					free(sims);
+					free(plug);
 					dpcube_result_free(out);
 					return diag_fail(d, EX_DATAERR, "dpcube: the stored measurements do not "
 					                 "match the cube (a measured cell has none)");
@@ -620,58 +681,84 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 				for (int j = 0; j < pl.np; j++)
 					for (int k = 0; k < pl.p[j].size; k++)
 						rep->n_measured += pl.p[j].avail[k];
-				double sig2 = (double)num / (double)den, bs[CUBE_NSLOTS] = {0};
+				double sig2 = (double)num / (double)den;
 				estimate_block(&pl, m, sig2, val, vr, have, NULL);
-				block_margins(&pl, val, have, sig2, mc_seed(base), bs, vr);
+				size_t cs_ = (g - nagg) * CUBE_NSLOTS, part_ = nctry * CUBE_NSLOTS;
+				for (int k = 0; k < DPCUBE_NPLUG; k++)
+					block_sims(&pl, val, have, sig2, k, mc_seed(base) ^ (uint64_t)k,
+					           sims + (k * part_ + cs_) * DPCUBE_MC, plug + k * part_ + cs_);
 				for (int s = 0; s < CUBE_NSLOTS; s++) {
 					cube_value v;
 					cube_get(c, (int)g, per, (int)ind, s, &v);
 					if (!have[s] || !v.avail)
 						continue;
-					out->status[base + (size_t)s] = DPCUBE_NOISY;
-					out->value[base + (size_t)s] = val[s];
-					var[base + (size_t)s] = vr[s];
-					bias[base + (size_t)s] = bs[s];
+					size_t i = base + (size_t)s;
+					out->status[i] = DPCUBE_NOISY;
+					out->value[i] = val[s];
+					var[i] = vr[s];
+					out->moe_lo[i] = out->moe_hi[i] = 0;
+					for (int k = 0; k < DPCUBE_NPLUG; k++) {
+						const float *sk = sims + (k * part_ + cs_ + (size_t)s) * DPCUBE_MC;
+						for (int r = 0; r < DPCUBE_MC; r++)
+							scr[r] = sk[r];
+						widen(val[s], plug[k * part_ + cs_ + (size_t)s], scr, sqrt(vr[s]),
+						      &out->moe_lo[i], &out->moe_hi[i]);
+					}
 				}
 			}
-			/* aggregates: sums of their countries' estimates */
+			/* aggregates: sums of their countries' estimates and draws */
+			size_t part_ = nctry * CUBE_NSLOTS;
 			for (size_t g = 0; g < nagg; g++)
 				for (int s = 0; s < CUBE_NSLOTS; s++) {
 					cube_value v;
 					cube_get(c, (int)g, per, (int)ind, s, &v);
 					if (!v.avail)
 						continue;
-					int64_t sum = 0;
-					double vs = 0, bsum = 0;
 					int ok = 1;
-					for (size_t cp = 0; cp < cube_n_countries(c) && ok; cp++) {
-						if (!cube_contributes(c, (int)g, per, (int)ind, s, cp))
-							continue;
-						size_t ci = cell_index(c, nagg + cp, pp, ind, s);
-						if (out->status[ci] != DPCUBE_NOISY)
+					for (size_t cp = 0; cp < nctry && ok; cp++)
+						if (cube_contributes(c, (int)g, per, (int)ind, s, cp) &&
+						    out->status[cell_index(c, nagg + cp, pp, ind, s)] != DPCUBE_NOISY)
 							ok = 0;
-						sum += out->value[ci];
-						vs += var[ci];
-						bsum += bias[ci];
-					}
 					if (!ok)
 						continue; /* a part was not estimated: not published */
 					size_t ai = cell_index(c, g, pp, ind, s);
+					int64_t sum = 0;
+					double vs = 0;
+					for (size_t cp = 0; cp < nctry; cp++)
+						if (cube_contributes(c, (int)g, per, (int)ind, s, cp)) {
+							size_t ci = cell_index(c, nagg + cp, pp, ind, s);
+							sum += out->value[ci];
+							vs += var[ci];
+						}
 					out->status[ai] = DPCUBE_NOISY;
 					out->value[ai] = sum;
 					var[ai] = vs;
-					bias[ai] = bsum;
+					out->moe_lo[ai] = out->moe_hi[ai] = 0;
+					for (int k = 0; k < DPCUBE_NPLUG; k++) {
+						int64_t psum = 0;
+						for (int r = 0; r < DPCUBE_MC; r++)
+							scr[r] = 0;
+						for (size_t cp = 0; cp < nctry; cp++) {
+							if (!cube_contributes(c, (int)g, per, (int)ind, s, cp))
+								continue;
+							size_t q = k * part_ + cp * CUBE_NSLOTS + (size_t)s;
+							const float *sk = sims + q * DPCUBE_MC;
+							psum += plug[q];
+							for (int r = 0; r < DPCUBE_MC; r++)
+								scr[r] += sk[r];
+						}
+						widen(sum, psum, scr, sqrt(vs), &out->moe_lo[ai], &out->moe_hi[ai]);
+					}
 				}
 		}
 		yi++;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (out->status[i] == DPCUBE_NOISY) {
-			out->moe[i] = dpcube_margin90(bias[i], sqrt(var[i]));
-			rep->n_published++;
-		}
+		rep->n_published += out->status[i] == DPCUBE_NOISY;
 	free(var);
-	free(bias);
+	free(scr);
+	free(sims);
+	free(plug);
 	return 0;
 }
 
@@ -679,7 +766,8 @@ void dpcube_result_free(dpcube_result *r)
 {
 	free(r->status);
 	free(r->value);
-	free(r->moe);
+	free(r->moe_lo);
+	free(r->moe_hi);
 	free(r->raw);
 	memset(r, 0, sizeof *r);
 }

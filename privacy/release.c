@@ -327,7 +327,7 @@ void rel_row_from_cube(rel_row *r, int geo_kind, const char *geo, int period,
 	r->period = period;
 	r->indicator = indicator;
 	r->slot = slot;
-	r->moe = NAN;
+	r->moe_lo = r->moe_hi = NAN;
 	r->hi = REL_UNBOUNDED;
 	if (!v || !v->avail) {
 		r->status = REL_MISSING;
@@ -355,17 +355,18 @@ void rel_row_suppress(rel_row *r, int status)
 	r->value = 0;
 	r->has_interval = 0;
 	r->lo = r->hi = 0;
-	r->moe = NAN;
+	r->moe_lo = r->moe_hi = NAN;
 }
 
-void rel_row_noisy(rel_row *r, int64_t value, double moe)
+void rel_row_noisy(rel_row *r, int64_t value, double moe_lo, double moe_hi)
 {
 	r->status = REL_NOISY;
 	r->has_value = 1;
 	r->value = value;
 	r->has_interval = 0;
 	r->lo = r->hi = 0;
-	r->moe = moe;
+	r->moe_lo = moe_lo;
+	r->moe_hi = moe_hi;
 }
 
 /* Why a row breaks a rule, or NULL. */
@@ -398,7 +399,7 @@ static const char *row_problem(const rel_row *r)
 			return "an exact free cell has lo = hi = value";
 		if (!r->has_value && r->hi == r->lo)
 			return "an interval with lo = hi must be published as an exact value";
-		if (!isnan(r->moe))
+		if (!isnan(r->moe_lo) || !isnan(r->moe_hi))
 			return "only a noisy cell has a margin of error";
 		return NULL;
 	case REL_NOISY:
@@ -406,13 +407,13 @@ static const char *row_problem(const rel_row *r)
 			return "a noisy cell needs its value";
 		if (r->has_interval)
 			return "a noisy cell has no lo/hi";
-		if (!isfinite(r->moe) || r->moe < 0)
-			return "a noisy cell needs a finite margin of error >= 0";
+		if (!isfinite(r->moe_lo) || r->moe_lo < 0 || !isfinite(r->moe_hi) || r->moe_hi < 0)
+			return "a noisy cell needs finite margins of error >= 0";
 		return NULL;
 	case REL_PRIMARY:
 	case REL_SECONDARY:
 	case REL_MISSING:
-		if (r->has_value || r->has_interval || !isnan(r->moe))
+		if (r->has_value || r->has_interval || !isnan(r->moe_lo) || !isnan(r->moe_hi))
 			return r->status == REL_MISSING
 			       ? "a missing cell carries no value, interval or margin"
 			       : "a suppressed cell carries no value, interval or margin";
@@ -505,7 +506,10 @@ static void csv_row(strbuf *b, const rel_row *r)
 		strbuf_puts(b, ",");
 	strbuf_puts(b, ",");
 	if (r->status == REL_NOISY)
-		strbuf_double(b, r->moe);
+		strbuf_double(b, r->moe_lo);
+	strbuf_puts(b, ",");
+	if (r->status == REL_NOISY)
+		strbuf_double(b, r->moe_hi);
 	strbuf_printf(b, ",%s,%lu\n", fl, (unsigned long)r->countries);
 }
 
@@ -627,9 +631,9 @@ out:
 /* --- reading ---------------------------------------------------------------- */
 
 enum { C_GEO_KIND, C_GEO, C_PERIOD, C_IND, C_SLOT, C_STATUS, C_VALUE, C_LO, C_HI,
-       C_MOE, C_FLAGS, C_COUNTRIES, C_N };
+       C_MOE_LO, C_MOE_HI, C_FLAGS, C_COUNTRIES, C_N };
 static const char *const col_names[C_N] = {"geo_kind", "geo", "period", "indicator", "slot",
-	"status", "value", "lo", "hi", "moe", "flags", "countries"};
+	"status", "value", "lo", "hi", "moe_lo", "moe_hi", "flags", "countries"};
 
 static int parse_int(const char *s, int allow_neg, int64_t *out)
 {
@@ -731,7 +735,7 @@ static void read_csv(csvr *r, const char *name, rel_table *t, diag *d)
 		size_t e0 = d->n_errors;
 		rel_row row;
 		memset(&row, 0, sizeof row);
-		row.moe = NAN;
+		row.moe_lo = row.moe_hi = NAN;
 		row.geo_kind = rel_geo_kind_parse(f[C_GEO_KIND].s);
 		if (row.geo_kind < 0)
 			RERR(&f[C_GEO_KIND], "bad geo_kind (world, region, subregion or country)");
@@ -780,8 +784,10 @@ static void read_csv(csvr *r, const char *name, rel_table *t, diag *d)
 				row.hi = v;
 			}
 		}
-		if (f[C_MOE].len && parse_moe(f[C_MOE].s, &row.moe) != 0)
-			RERR(&f[C_MOE], "bad moe (a decimal >= 0)");
+		if (f[C_MOE_LO].len && parse_moe(f[C_MOE_LO].s, &row.moe_lo) != 0)
+			RERR(&f[C_MOE_LO], "bad moe_lo (a decimal >= 0)");
+		if (f[C_MOE_HI].len && parse_moe(f[C_MOE_HI].s, &row.moe_hi) != 0)
+			RERR(&f[C_MOE_HI], "bad moe_hi (a decimal >= 0)");
 		if (parse_flags(f[C_FLAGS].s, &row.flags) != 0)
 			RERR(&f[C_FLAGS], "bad flags (letters of \"acdp\", in that order)");
 		if (parse_int(f[C_COUNTRIES].s, 0, &v) != 0 || v > UINT32_MAX)
@@ -797,8 +803,9 @@ static void read_csv(csvr *r, const char *name, rel_table *t, diag *d)
 				RERR(&f[C_LO], "a free cell needs lo");
 			if (row.has_value && !has_hi)
 				RERR(&f[C_HI], "an exact free cell has hi = value");
-			if (f[C_MOE].len)
-				RERR(&f[C_MOE], "only a noisy cell has a margin of error");
+			if (f[C_MOE_LO].len || f[C_MOE_HI].len)
+				RERR(&f[f[C_MOE_LO].len ? C_MOE_LO : C_MOE_HI],
+				     "only a noisy cell has a margin of error");
 			if (d->n_errors > e0)
 				continue;
 			row.has_interval = 1;
@@ -809,14 +816,16 @@ static void read_csv(csvr *r, const char *name, rel_table *t, diag *d)
 			if (!row.has_value)
 				RERR(&f[C_VALUE], "a noisy cell needs its value");
 			if (has_lo || has_hi)
-				RERR(&f[has_lo ? C_LO : C_HI], "a noisy cell has no lo/hi (its interval is moe)");
-			if (!f[C_MOE].len)
-				RERR(&f[C_MOE], "a noisy cell needs its margin of error");
+				RERR(&f[has_lo ? C_LO : C_HI],
+				     "a noisy cell has no lo/hi (its interval is moe_lo, moe_hi)");
+			if (!f[C_MOE_LO].len || !f[C_MOE_HI].len)
+				RERR(&f[f[C_MOE_LO].len ? C_MOE_HI : C_MOE_LO],
+				     "a noisy cell needs its margins of error (moe_lo and moe_hi)");
 			break;
 		default: {
 			const char *what = row.status == REL_MISSING ? "a missing" : "a suppressed";
-			int cols[4] = {C_VALUE, C_LO, C_HI, C_MOE};
-			for (int k = 0; k < 4; k++)
+			int cols[5] = {C_VALUE, C_LO, C_HI, C_MOE_LO, C_MOE_HI};
+			for (int k = 0; k < 5; k++)
 				if (f[cols[k]].len)
 					RERR(&f[cols[k]], "%s cell must leave %s empty", what,
 					     col_names[cols[k]]);

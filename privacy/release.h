@@ -6,7 +6,7 @@
  * through a report.  A release is a directory holding two files:
  *
  *   release.csv   UTF-8, LF, one row per published cell, header exactly
- *     geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe,flags,countries
+ *     geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe_lo,moe_hi,flags,countries
  *   release.json  {"format": "tipstat-release-1", "name", "created",
  *                  "method": "suppression"|"dp"|"none", "private",
  *                  "notice", "params": {...}, "rho", "seed",
@@ -23,11 +23,12 @@
  *   free       published exactly: value = lo = hi for an exact count; for
  *              an interval (censored inputs) value empty, lo and hi (hi
  *              empty = unbounded; lo == hi is not an interval: it must be
- *              written as an exact value); moe empty.
+ *              written as an exact value); moe_lo, moe_hi empty.
  *   noisy      a differentially private value: value (any integer, the
- *              noise may make it negative) and moe (90% margin of error,
- *              finite, >= 0); lo, hi empty.
- *   primary    suppressed small cell          } value, lo, hi, moe all
+ *              noise may make it negative) and its 90% interval
+ *              [value - moe_lo, value + moe_hi] (both finite, >= 0; not
+ *              symmetric in general: privacy/dpcube.h); lo, hi empty.
+ *   primary    suppressed small cell          } value, lo, hi, moe_* all
  *   secondary  suppressed to protect another  } empty; flags and
  *   missing    not available (not reported)   } countries may be given.
  *
@@ -58,7 +59,8 @@
 #include "core/hmap.h"
 
 #define REL_FORMAT "tipstat-release-1"
-#define REL_CSV_HEADER "geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe,flags,countries"
+#define REL_CSV_HEADER \
+	"geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe_lo,moe_hi,flags,countries"
 #define REL_UNBOUNDED CUBE_UNBOUNDED   /* hi of an interval with no bound */
 
 /* geo_kind: the same numbers as enum cube_geo_kind. */
@@ -82,7 +84,7 @@ typedef struct rel_row {
 	int64_t value;
 	int has_interval;      /* free only (exact: lo = hi = value) */
 	int64_t lo, hi;        /* hi = REL_UNBOUNDED: no upper bound */
-	double moe;            /* noisy only; NAN otherwise */
+	double moe_lo, moe_hi; /* noisy only: [value - moe_lo, value + moe_hi]; NAN otherwise */
 	unsigned flags;        /* enum cube_flag bits */
 	uint32_t countries;    /* countries contributing */
 } rel_row;
@@ -147,7 +149,7 @@ int rel_add_submission(rel_table *t, const char *country, const char *periods,
 void rel_row_from_cube(rel_row *r, int geo_kind, const char *geo, int period,
                        int indicator, int slot, const cube_value *v);
 void rel_row_suppress(rel_row *r, int status);
-void rel_row_noisy(rel_row *r, int64_t value, double moe);
+void rel_row_noisy(rel_row *r, int64_t value, double moe_lo, double moe_hi);
 
 /* Check a row against the status rules and the syntax of its codes;
  * 0 or -1 with EX_DATAERR and a message naming the key. */

@@ -39,8 +39,8 @@ int tabrel_fill(const cube *c, const codelists *cl, const whcube_info *info,
 			int s = cells->status[i];
 			if (s == REL_PRIMARY || s == REL_SECONDARY || s == REL_MISSING)
 				rel_row_suppress(&r, s);
-			else if (s == REL_NOISY && cells->noisy && cells->moe)
-				rel_row_noisy(&r, cells->noisy[i], cells->moe[i]);
+			else if (s == REL_NOISY && cells->noisy && cells->moe_lo && cells->moe_hi)
+				rel_row_noisy(&r, cells->noisy[i], cells->moe_lo[i], cells->moe_hi[i]);
 			else if (s != REL_FREE)
 				return diag_fail(d, EX_SOFTWARE, "protection status %d of cell %zu is not "
 				                 "one a release can publish", s, i);

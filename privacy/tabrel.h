@@ -35,11 +35,13 @@ typedef struct tabrel_cells {
 	 *   REL_SECONDARY  suppressed: no number
 	 *   REL_MISSING    not published at all (e.g. the quarters of an
 	 *                  annual release): no number
-	 *   REL_NOISY      noisy[i] with its margin moe[i] (both required)
+	 *   REL_NOISY      noisy[i] with its 90% interval [noisy[i] - moe_lo[i],
+	 *                  noisy[i] + moe_hi[i]] (all three required)
 	 * Cells the cube does not have are missing whatever is given. */
 	const uint8_t *status;
 	const int64_t *noisy;     /* with REL_NOISY: the published value */
-	const double *moe;        /* with REL_NOISY: its 90% margin of error */
+	const double *moe_lo;     /* with REL_NOISY: its 90% margins below and above */
+	const double *moe_hi;
 } tabrel_cells;
 
 /* Append the cube's cells (and info's submissions) to t.  cells may be

@@ -134,10 +134,19 @@ static void flags_sup(strbuf *b, unsigned flags)
 	}
 }
 
-/* A margin of error as shown: one decimal (the CSV files keep it exact). */
-static void moe_text(strbuf *b, double moe)
+/* A noisy value's 90% interval as shown after the value, one decimal (the
+ * CSV files keep it exact): " +- m" when symmetric at that precision, else
+ * " -lo +hi" (the interval [value - lo, value + hi]; privacy/dpcube.h);
+ * sp is the space (non-breaking in a table cell). */
+static void moe_text(strbuf *b, double lo, double hi, const char *sp)
 {
-	strbuf_printf(b, "%.1f", moe);
+	char a[64], c[64];
+	snprintf(a, sizeof a, "%.1f", lo);
+	snprintf(c, sizeof c, "%.1f", hi);
+	if (strcmp(a, c) == 0)
+		strbuf_printf(b, "%s&#177;%s%s", sp, sp, a);
+	else
+		strbuf_printf(b, "%s&#8722;%s%s+%s", sp, a, sp, c);
 }
 
 /* Where a table cell comes from: the data- attributes every figure cell
@@ -183,8 +192,8 @@ static void td_cell(strbuf *b, const rel_row *r, const cell_key *k)
 	case REL_NOISY:
 		P(b, "<td class=\"noisy\" title=\"noisy value, 90% margin of error\"");
 		data_attrs(b, k, "noisy");
-		strbuf_printf(b, ">%lld&#160;&#177;&#160;", (long long)r->value);
-		moe_text(b, r->moe);
+		strbuf_printf(b, ">%lld", (long long)r->value);
+		moe_text(b, r->moe_lo, r->moe_hi, "&#160;");
 		P(b, "<sup>&#8224;</sup>");
 		break;
 	default:
@@ -219,8 +228,8 @@ static int plot_value(const rel_row *r, double *v, double *lo, double *hi, int *
 	}
 	if (r->status == REL_NOISY) {
 		*v = (double)r->value;
-		*lo = *v - r->moe;
-		*hi = *v + r->moe;
+		*lo = *v - r->moe_lo;
+		*hi = *v + r->moe_hi;
 		*kind = 1;
 		return 1;
 	}
@@ -324,9 +333,9 @@ static void line_chart(strbuf *b, const page *pg, const int *kinds, const char *
 			if (k == 0)
 				strbuf_printf(b, "%lld", (long long)r->value);
 			else if (k == 1) {
-				strbuf_printf(b, "%lld &#177; ", (long long)r->value);
-				moe_text(b, r->moe);
-				P(b, " (noisy, 90% margin)");
+				strbuf_printf(b, "%lld", (long long)r->value);
+				moe_text(b, r->moe_lo, r->moe_hi, " ");
+				P(b, " (noisy, 90% interval)");
 			} else
 				strbuf_printf(b, "%lld&#8211;%lld (censored interval)", (long long)r->lo,
 				               (long long)r->hi);
@@ -356,7 +365,7 @@ typedef struct bar {
 	const char *why;          /* reason when not ok */
 	double seg[CUBE_NFORM + 1];  /* values of the family's cells, then suppressed combined */
 	int kind[CUBE_NFORM + 1];    /* 0 exact, 1 noisy, 2 interval midpoint, 3 suppressed combined */
-	double moe[CUBE_NFORM + 1];
+	double moe_lo[CUBE_NFORM + 1], moe_hi[CUBE_NFORM + 1]; /* a noisy segment's interval */
 	double den;
 } bar;
 
@@ -385,7 +394,8 @@ static void family_bar(const page *pg, const char *geo, int period, int first, i
 		if (v < 0)
 			v = 0; /* noise can go below zero; a share cannot */
 		o->seg[k] = v;
-		o->moe[k] = o->kind[k] == 1 ? r->moe : 0;
+		o->moe_lo[k] = o->kind[k] == 1 ? r->moe_lo : 0;
+		o->moe_hi[k] = o->kind[k] == 1 ? r->moe_hi : 0;
 		published += v;
 	}
 	o->kind[n] = 3;
@@ -451,11 +461,11 @@ static void bar_chart(strbuf *b, const page *pg, const char *title, const int *g
 				               "text-anchor=\"middle\">%s%.0f%%</text>", x + w / 2, y + 16,
 				               br.kind[k] == 3 ? "x " : "", 100 * br.seg[k] / br.den);
 			if (br.kind[k] == 1) { /* error bar on the segment's right edge */
-				double e = BW * br.moe[k] / br.den;
+				double el = BW * br.moe_lo[k] / br.den, eh = BW * br.moe_hi[k] / br.den;
 				strbuf_printf(b, "<path d=\"M%.1f %.1f H%.1f M%.1f %.1f V%.1f M%.1f %.1f V%.1f\" "
 				               "stroke=\"#000\" stroke-width=\"1.2\"/>",
-				               x + w - e, y + 12, x + w + e, x + w - e, y + 8, y + 16,
-				               x + w + e, y + 8, y + 16);
+				               x + w - el, y + 12, x + w + eh, x + w - el, y + 8, y + 16,
+				               x + w + eh, y + 8, y + 16);
 			}
 			x += w;
 		}
@@ -693,12 +703,15 @@ static void footnotes(strbuf *b, const page *pg)
 	               "cell, which could otherwise be worked out from the totals (secondary "
 	               "suppression; %zu cells).</li>", pg->n_status[REL_SECONDARY]);
 	strbuf_printf(b, "<li><strong>&#177;<sup>&#8224;</sup></strong> differentially "
-	               "private value with its 90%% margin of error, rounded to one decimal (the CSV "
-	               "files give it exactly; %zu cells); charts draw the margin as an error bar. "
-	               "The margin allows for the rounding and for keeping every value "
-	               "non-negative and consistent, which pushes small counts up and the large "
-	               "counts of the same breakdown down; true zeros are covered more often "
-	               "than 90%%. Noisy values can be negative.</li>",
+	               "private value with its 90%% margin of error as an interval, rounded to one "
+	               "decimal (the CSV "
+	               "files give it exactly; %zu cells): &#8220;v &#177; m&#8221; is [v &#8722; m, "
+	               "v + m], &#8220;v &#8722;a +b&#8221; is [v &#8722; a, v + b]; charts draw it "
+	               "as an error bar. The interval allows for the rounding and for keeping every "
+	               "value non-negative and consistent, which pushes small counts up and the "
+	               "large counts of the same breakdown down, so it is not symmetric in general; "
+	               "it is built to cover the true count 90%% of the time, true zeros "
+	               "included.</li>",
 	               pg->n_status[REL_NOISY]);
 	strbuf_printf(b, "<li><strong>lo&#8211;hi<sup>&#8225;</sup></strong> the value lies in "
 	               "this interval because a country censored a small count (e.g. &#8220;&lt;5&#8221;);"

@@ -36,11 +36,17 @@ int rep_sdmx_render(const rel_table *rel, strbuf *out, diag *d)
 			strbuf_printf(out, "%lld,", (long long)r->lo);
 			if (r->hi != REL_UNBOUNDED)
 				strbuf_printf(out, "%lld", (long long)r->hi);
-		} else
 			strbuf_puts(out, ",");
-		strbuf_puts(out, ",");
-		if (r->status == REL_NOISY)
-			strbuf_double(out, r->moe);
+		} else if (r->status == REL_NOISY) {
+			/* the 90% interval; MOE only when it is symmetric */
+			strbuf_double(out, (double)r->value - r->moe_lo);
+			strbuf_puts(out, ",");
+			strbuf_double(out, (double)r->value + r->moe_hi);
+			strbuf_puts(out, ",");
+			if (r->moe_lo == r->moe_hi)
+				strbuf_double(out, r->moe_lo);
+		} else
+			strbuf_puts(out, ",,");
 		strbuf_printf(out, ",flags=%s;countries=%lu\n", fl, (unsigned long)r->countries);
 	}
 	return strbuf_ok(out, d);

@@ -13,7 +13,9 @@
  *   release status   OBS_VALUE   OBS_STATUS   CONF_STATUS
  *   free (exact)     value       A            F
  *   free (interval)  empty       A            F      LOWER/UPPER_BOUND set
- *   noisy            value       E            F      MOE set
+ *   noisy            value       E            F      LOWER/UPPER_BOUND: the
+ *                                                      90% interval; MOE set
+ *                                                      when it is symmetric
  *   primary          empty       A            C
  *   secondary        empty       A            D
  *   missing          empty       L            F

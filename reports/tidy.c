@@ -44,6 +44,28 @@ static void row_start(strbuf *b, const rep_geo_info *g, int ind, const rep_tidy_
 	}
 }
 
+/* A noisy row's Lower, Upper and MOE fields (no trailing comma): its 90%
+ * interval [value - moe_lo, value + moe_hi] times k, and MOE the margin
+ * when the interval is symmetric, else empty (then Lower and Upper are the
+ * interval).  fixed3: "%.3f" (rates), else exact. */
+static void noisy_bounds(strbuf *out, const rel_row *r, double k, int fixed3)
+{
+	double v = (double)r->value, b[2] = {(v - r->moe_lo) * k, (v + r->moe_hi) * k};
+	for (int i = 0; i < 2; i++) {
+		if (fixed3)
+			strbuf_printf(out, "%.3f", b[i]);
+		else
+			strbuf_double(out, b[i]);
+		strbuf_puts(out, ",");
+	}
+	if (r->moe_lo == r->moe_hi) {
+		if (fixed3)
+			strbuf_printf(out, "%.3f", r->moe_lo * k);
+		else
+			strbuf_double(out, r->moe_lo * k);
+	}
+}
+
 int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *pop,
                     strbuf *out, diag *d)
 {
@@ -70,11 +92,11 @@ int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *
 			strbuf_printf(out, "%lld,", (long long)r->lo);
 			if (r->hi != REL_UNBOUNDED)
 				strbuf_printf(out, "%lld", (long long)r->hi);
-		} else
 			strbuf_puts(out, ",");
-		strbuf_puts(out, ",");
-		if (r->status == REL_NOISY)
-			strbuf_double(out, r->moe);
+		} else if (r->status == REL_NOISY)
+			noisy_bounds(out, r, 1, 0);
+		else
+			strbuf_puts(out, ",,");
 		strbuf_printf(out, ",%lu\n", (unsigned long)r->countries);
 
 		/* the rate row */
@@ -93,11 +115,11 @@ int rep_tidy_render(const rel_table *rel, const codelists *cl, const pop_table *
 			strbuf_printf(out, "%.3f,", (double)r->lo * k);
 			if (r->hi != REL_UNBOUNDED)
 				strbuf_printf(out, "%.3f", (double)r->hi * k);
-		} else
 			strbuf_puts(out, ",");
-		strbuf_puts(out, ",");
-		if (r->status == REL_NOISY)
-			strbuf_printf(out, "%.3f", r->moe * k);
+		} else if (r->status == REL_NOISY)
+			noisy_bounds(out, r, k, 1);
+		else
+			strbuf_puts(out, ",,");
 		strbuf_printf(out, ",%lu\n", (unsigned long)r->countries);
 	}
 	return strbuf_ok(out, d);

@@ -17,7 +17,10 @@
  * name in Country.  Year is the period ("2021", or "2021-Q3" for a
  * quarter).  A suppressed or missing cell has VALUE, Lower, Upper and MOE
  * empty and Status primary / secondary / missing; a free interval has VALUE
- * empty and Lower / Upper (Upper empty = unbounded).  Everything is
+ * empty and Lower / Upper (Upper empty = unbounded); a noisy cell has VALUE
+ * and its 90% interval in Lower / Upper (decimals: value - moe_lo and
+ * value + moe_hi of the release; not symmetric in general, privacy/dpcube.h),
+ * with MOE the margin only when the interval is symmetric.  Everything is
  * post-processing of the release: no number that the release does not
  * publish can appear here.
  *

@@ -81,7 +81,10 @@ int rep_trend_compute(const rel_table *rel, const codelists *cl, int indicator,
 			t->total[y - y0] += (double)r->value;
 			if (r->status == REL_NOISY) {
 				t->n_noisy++;
-				var[y - y0] += r->moe * r->moe;
+				/* the member's interval as a symmetric margin: its
+				 * half-width (an approximation when it is not symmetric) */
+				double h = (r->moe_lo + r->moe_hi) / 2;
+				var[y - y0] += h * h;
 			}
 		}
 	}

@@ -282,7 +282,15 @@ def check_dom(dom_path, tidy_path, expect):
         elif status == "free":
             want = ("\u2265" + r["Lower"]) if r["Upper"] == "" else r["Lower"] + "\u2013" + r["Upper"]
         elif status == "noisy":
-            want = "%s \u00b1 %.1f" % (r["VALUE"], float(r["MOE"]))
+            # the 90% interval [Lower, Upper]: "v +- m" when symmetric at one
+            # decimal, else "v -lo +hi"
+            v = float(r["VALUE"])
+            lo = "%.1f" % (v - float(r["Lower"]))
+            hi = "%.1f" % (float(r["Upper"]) - v)
+            if r["MOE"]:
+                lo = hi = "%.1f" % float(r["MOE"])
+            want = ("%s \u00b1 %s" % (r["VALUE"], lo) if lo == hi
+                    else "%s \u2212%s +%s" % (r["VALUE"], lo, hi))
         elif status in ("primary", "secondary"):
             want = "x"
             mark = "1" if status == "primary" else "2"

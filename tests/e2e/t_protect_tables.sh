@@ -17,15 +17,16 @@ T=$TIPSTAT
 $T protect --method suppression --supp-method heuristic --name supp1 -o rs > out.txt
 assert_grep "every primary cell protected" out.txt
 R=rs/release.csv
-head -n 1 "$R" | grep -q '^geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe,flags,countries$' \
+head -n 1 "$R" | grep -q '^geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe_lo,moe_hi,flags,countries$' \
 	|| die "release header"
 # statuses present
 for s in free primary secondary missing; do
 	grep -q ",$s," "$R" || die "no $s cell in the release"
 done
-# a hidden or unpublished cell carries no number (value, lo, hi, moe)
+# a hidden or unpublished cell carries no number (value, lo, hi, moe_lo, moe_hi)
 awk -F, 'NR > 1 && ($6 == "primary" || $6 == "secondary" || $6 == "missing") &&
-	($7 != "" || $8 != "" || $9 != "" || $10 != "") { print; bad++ } END { exit bad > 0 }' "$R" \
+	($7 != "" || $8 != "" || $9 != "" || $10 != "" || $11 != "") { print; bad++ }
+	END { exit bad > 0 }' "$R" \
 	|| die "a suppressed cell carries a number"
 # no published count of 1..4 (threshold 5, zeros published)
 awk -F, 'NR > 1 && $6 == "free" && $7 != "" && $7 >= 1 && $7 <= 4 { print; bad++ }
@@ -79,13 +80,23 @@ $T budget set releases 1 > /dev/null
 $T protect --method dp --rho 0.5 --name dp1 -o rd1 > dp.txt
 assert_grep "charged to budget 'releases'" dp.txt
 D=rd1/release.csv
-# every published cell is noisy with a margin; quarters and unpublished
-# cells carry nothing
+# every published cell is noisy with its 90% interval [value - moe_lo,
+# value + moe_hi]; quarters and unpublished cells carry nothing
 awk -F, 'NR > 1 && $6 != "noisy" && $6 != "missing" { print; bad++ } END { exit bad > 0 }' "$D" \
 	|| die "a DP release cell is neither noisy nor missing"
-awk -F, 'NR > 1 && $6 == "noisy" && ($7 == "" || $7 < 0 || $10 == "" || $10 <= 0) { print; bad++ }
-	END { exit bad > 0 }' "$D" || die "a noisy cell without value or margin, or negative"
-awk -F, 'NR > 1 && $6 == "missing" && ($7 != "" || $10 != "") { print; bad++ } END { exit bad > 0 }' "$D" \
+awk -F, 'NR > 1 && $6 == "noisy" && ($7 == "" || $7 < 0 || $10 == "" || $11 == "" || $10 < 0 ||
+	$11 < 0 || $10 + $11 <= 0) { print; bad++ }
+	END { exit bad > 0 }' "$D" || die "a noisy cell without value or margins, or negative"
+# the interval never reaches below 0 and is not symmetric in general
+# (true zeros released as 0 are covered by [0, hi])
+awk -F, 'NR > 1 && $6 == "noisy" && $7 - $10 < -1e-9 { print; bad++ } END { exit bad > 0 }' "$D" \
+	|| die "a noisy cell's interval reaches below 0"
+awk -F, 'NR > 1 && $6 == "noisy" && $10 != $11 { n++ } END { exit n == 0 }' "$D" \
+	|| die "no asymmetric interval in the DP release"
+# margins in plain decimals (whole ones are common: 50, not 5e+01)
+! grep -q 'e[+-][0-9]' "$D" || die "a number in exponent form in the DP release"
+awk -F, 'NR > 1 && $6 == "missing" && ($7 != "" || $10 != "" || $11 != "") { print; bad++ }
+	END { exit bad > 0 }' "$D" \
 	|| die "a missing cell carries a number"
 # consistency: the world total of a year is the sum of the country totals,
 # and every country's SEX family sums to its total

@@ -208,7 +208,7 @@ static int op_release(void *ctx, diag *d)
 		rel_row r;
 		rel_row_from_cube(&r, REL_GEO_COUNTRY, "AAA", period_make(2022, 0), 0, k, &v);
 		if (k % 3 == 0)
-			rel_row_noisy(&r, k + 1, 2.5);
+			rel_row_noisy(&r, k + 1, 2.5, 3.5);
 		else if (k % 3 == 1)
 			rel_row_suppress(&r, REL_PRIMARY);
 		rc = rel_add_row(&t, &r, d);

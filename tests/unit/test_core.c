@@ -416,6 +416,17 @@ static void test_strbuf(void **state)
 	strbuf_puts(&b, " ");
 	strbuf_double(&b, 1.0 / 3);
 	assert_string_equal(b.s, "0.1 0.3333333333333333"); /* 16 digits read back exactly */
+	strbuf_free(&b);
+	/* whole numbers in plain digits, never exponent form */
+	double whole[] = {50, 3860, -120, 0, 123456789012.0, 2.5e6};
+	for (size_t k = 0; k < sizeof whole / sizeof *whole; k++) {
+		strbuf_double(&b, whole[k]);
+		strbuf_puts(&b, " ");
+	}
+	assert_string_equal(b.s, "50 3860 -120 0 123456789012 2500000 ");
+	strbuf_free(&b);
+	strbuf_double(&b, 3861.5);
+	assert_string_equal(b.s, "3861.5");
 	diag d = DIAG_INIT;
 	assert_int_equal(strbuf_ok(&b, &d), 0);
 	b.oom = 1;

@@ -18,6 +18,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include "aggregator/cube.h"
@@ -169,31 +170,43 @@ static void test_known_answers(void **state)
 		assert_int_equal(r.value[i], cc.v.lo);
 	}
 	/* sigma^2 = 16; D = 1 + 1/12 + 1/10 + 1/5.  The linear estimate's
-	 * margins, by hand.  The released margins add the simulated effect of
-	 * the post-processing: rounding, and the clamping of the empty cells of
-	 * a partition (nine of AAA's twelve SEXAGE cells are 0), which pushes
-	 * the others down; so they lie between the linear margin and 25% above
-	 * it (the SEXAGE cell's is 10% above). */
+	 * margins, by hand.  The released intervals are simulated (the draws'
+	 * quantiles, so whole numbers here: integer values around an integer
+	 * plug-in) and allow for the post-processing: rounding, and the
+	 * clamping of the empty cells of a partition (nine of AAA's twelve
+	 * SEXAGE cells are 0), which pushes the others down.  So: each
+	 * interval's half-width is within 25% of the linear margin (the
+	 * projection also removes some variance: SEX F, a sum of three SEXAGE
+	 * cells of which two are empty, is the narrowest, 0.80 of it); a total,
+	 * far from 0 and never clamped, is symmetric within one person; and a
+	 * large cell among empty ones reaches further up than down (it was
+	 * pushed down). */
 	double s2 = 16, D = 1 + 1.0 / 12 + 1.0 / 10 + 1.0 / 5, z = 1.6448536269514722;
-	struct { int kind, geo, year, slot; double lin; } ka[] = {
-		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_TOTAL, z * sqrt(s2 / D)},
+	/* shape: 0 a total (symmetric), 1 pushed down (hi > lo), 2 no claim */
+	struct { int kind, geo, year, slot; double lin; int shape; } ka[] = {
+		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_TOTAL, z * sqrt(s2 / D), 0},
 		/* a SEXAGE cell: (1 - 1/12) + 1/(144 D) */
 		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_SLOT_SEXAGE(F, ADULT),
-		 z * sqrt(s2 * ((1 - 1.0 / 12) + 1 / (144 * D)))},
+		 z * sqrt(s2 * ((1 - 1.0 / 12) + 1 / (144 * D))), 1},
 		/* a form cell: (1 - 1/10) + 1/(100 D) */
 		{CUBE_GEO_COUNTRY, BBB, 2022, CUBE_S_FORM + LAB,
-		 z * sqrt(s2 * ((1 - 1.0 / 10) + 1 / (100 * D)))},
+		 z * sqrt(s2 * ((1 - 1.0 / 10) + 1 / (100 * D))), 1},
 		/* SEX F = 3 SEXAGE cells: 3 (1 - 3/12) + 9/(144 D) */
 		{CUBE_GEO_COUNTRY, AAA, 2023, CUBE_S_SEX + F,
-		 z * sqrt(s2 * (3 * (1 - 3.0 / 12) + 9 / (144 * D)))},
+		 z * sqrt(s2 * (3 * (1 - 3.0 / 12) + 9 / (144 * D))), 2},
 		/* the world total: three countries' variances */
-		{CUBE_GEO_WORLD, 0, 2022, CUBE_S_TOTAL, z * sqrt(3 * s2 / D)},
+		{CUBE_GEO_WORLD, 0, 2022, CUBE_S_TOTAL, z * sqrt(3 * s2 / D), 0},
 	};
 	size_t at = 0;
 	for (size_t k = 0; k < sizeof ka / sizeof *ka; k++) {
 		at = idx(c, ka[k].kind, ka[k].geo, ka[k].year, ka[k].slot);
-		assert_true(r.moe[at] >= ka[k].lin - 1e-9);
-		assert_true(r.moe[at] <= ka[k].lin * 1.25);
+		double lo = r.moe_lo[at], hi = r.moe_hi[at], half = (lo + hi) / 2;
+		assert_true(lo >= 0 && hi >= 0);
+		assert_true(half >= 0.75 * ka[k].lin && half <= 1.25 * ka[k].lin);
+		if (ka[k].shape == 0)
+			assert_true(fabs(hi - lo) <= 1 + 1e-9);
+		if (ka[k].shape == 1)
+			assert_true(hi > lo);
 	}
 	assert_int_equal(r.value[at], 240 + 160 + 160);
 	assert_int_equal(r.report.n_tables, 8);
@@ -223,7 +236,8 @@ static void test_consistency(void **state)
 	assert_int_equal(dpcube_estimate(c, RHO1 / 50, raw, n, &r, &d), 0);
 	assert_int_equal(dpcube_estimate(c, RHO1 / 50, raw, n, &r2, &d), 0);
 	assert_memory_equal(r.value, r2.value, n * sizeof *r.value);
-	assert_memory_equal(r.moe, r2.moe, n * sizeof *r.moe);
+	assert_memory_equal(r.moe_lo, r2.moe_lo, n * sizeof *r.moe_lo);
+	assert_memory_equal(r.moe_hi, r2.moe_hi, n * sizeof *r.moe_hi);
 	int ctry[] = {AAA, BBB, DDD};
 	for (int y = 2022; y <= 2023; y++) {
 		for (size_t k = 0; k < 3; k++) {
@@ -339,69 +353,124 @@ static void test_wls_against_gsl(void **state)
 	diag_free(&d);
 }
 
-/* Coverage of the 90% margins, at three noise levels (rho / 20, / 200,
+/* Coverage of the 90% intervals, at three noise levels (rho / 20, / 200,
  * / 2000 on counts of 0 to 1,920: from sigma a few percent of the large
- * counts to sigma comparable with them), 200 releases each with seeded
- * rounded-normal noise.  Cells are grouped by their true count against
- * the margin: 0; below 1 margin; 1 to 3 margins; 3 margins or more.  The
- * claim checked: in every group with at least 1,000 cells the coverage is
- * at least 0.87 (no group under-covered by more than the 2 points the
- * aim allows plus 1 point of slack), and the groups away from 0 are not
- * wildly conservative (at most 0.975).  The cells of one release are
- * correlated, so the effective sample is smaller than the cells counted;
- * the run-to-run spread of a group's coverage seen over other seeds was
- * about 0.005, so 0.87 is several standard errors below every group's
- * figure: false failures are not expected (and with a fixed seed the test
- * is deterministic).  Before the margins simulated the post-processing
- * (the linear margin alone), the large cells of the rho / 200 release were
- * covered 0.859 of the time: that is what this test guards.
+ * counts to sigma comparable with them), REPS = 200 releases each with
+ * seeded rounded-normal noise.  A cell is covered when its truth lies in
+ * [value - moe_lo, value + moe_hi].  Cells are grouped by their true count
+ * against the cell's margin -- its mean half-width (moe_lo + moe_hi) / 2
+ * over the releases, a fixed scale of the cell, so that the grouping does
+ * not select releases by the width of their own interval: 0; below 1
+ * margin; 1 to 3 margins; 3 margins or more.  The claim checked, at each
+ * level: overall coverage in [0.88, 0.92] and every group with at least
+ * 1,000 cell-releases in [0.87, 0.93] (the aim is 90 +- 2 points; 1 point
+ * of slack for the Monte Carlo error of the test itself).
  *
- * True zeros are covered more often than 90% (about 0.99): a zero is
- * estimated as exactly 0 about 60% of the time after the projection, and
- * an interval always contains its own estimate, so no margin can bring a
- * zero's coverage down to 90% without excluding 0 from intervals of small
- * positive estimates; the printed figures say so. */
-typedef struct cov_group { size_t n, in, zero_est; } cov_group;
+ * The Monte Carlo error.  The cells of one release are correlated (they
+ * share measurements and a post-processing), so the cell count overstates
+ * the information: the standard error of a group's coverage is taken from
+ * the spread of its per-release coverage over the 200 releases (sd /
+ * sqrt(199)), printed with each figure: about 0.002 overall and 0.002 to
+ * 0.0075 for the groups checked (the smallest, 2,800 cell-releases of
+ * >= 3 margins at rho / 2000, has the largest).  For a group whose true
+ * coverage is 90%, the 3-point slack is 4 or more standard errors (false
+ * failure below 1e-4 per comparison); a group at the aim's edge (88% or
+ * 92%) fails the test with chance 0.1% to 9% depending on its standard
+ * error.  With the fixed seeds the test is deterministic; the printed
+ * figures are those of the docs/reports.md table, where the groups outside
+ * 90 +- 2 are named (the >= 3 margins group at rho / 2000 is 0.875, only
+ * 0.6 standard errors above the 0.87 bound: other seeds do fail it -- seed
+ * bases 1000 and 777777 give 0.857 and 0.844 there, and 0.939 for the
+ * 1-3 margins group at rho / 200 -- so this group's under-coverage is a
+ * known defect of the intervals, docs/reports.md, not of the test).
+ *
+ * Before the intervals were a Neyman construction (value +- moe, from a
+ * bias and variance), true zeros were covered about 0.99 of the time (a
+ * zero is released as exactly 0 about 60% of the time, and a symmetric
+ * interval always contains its own estimate) and the overall figure was
+ * 0.97: that is what the upper bounds guard; the lower bounds guard the
+ * large cells the projection pushes down (0.859 with the linear margin). */
+enum { REPS = 200 };
+typedef struct cov_group { size_t n, in, zero_est; double s1, s2; } cov_group;
 
-static void coverage_at(const fixture *f, cube *c, uint64_t rho, unsigned long seed,
-                        cov_group g[4], size_t *all_n, size_t *all_in)
+static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5])
 {
-	(void)f;
 	diag d = DIAG_INIT;
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
 	rec_noise rn = {.same = 1, .rng = rng};
 	size_t n = dpcube_n_cells(c);
 	int64_t *tr = malloc(n * sizeof *tr);
+	double *half = calloc(n, sizeof *half);
+	uint8_t *cov = malloc(n * REPS), *zest = malloc(n * REPS), *pub = calloc(n, 1);
+	assert_non_null(tr);
+	assert_non_null(half);
+	assert_non_null(cov);
+	assert_non_null(zest);
+	assert_non_null(pub);
 	cube_iter it;
 	cube_cell cc;
 	cube_iter_init(&it);
 	for (size_t i = 0; cube_next(c, &it, &cc); i++)
 		tr[i] = cc.v.avail ? cc.v.lo : -1;
-	for (int run = 0; run < 200; run++) {
+	for (int run = 0; run < REPS; run++) {
 		int64_t *raw;
 		size_t nn;
 		assert_int_equal(dpcube_measure(c, rho, noise_fn, &rn, &raw, &nn, &d), 0);
 		dpcube_result r;
 		assert_int_equal(dpcube_estimate(c, rho, raw, nn, &r, &d), 0);
 		for (size_t i = 0; i < n; i++) {
-			if (r.status[i] != DPCUBE_NOISY)
+			pub[i] = r.status[i] == DPCUBE_NOISY;
+			if (!pub[i])
 				continue;
-			int covered = fabs((double)(r.value[i] - tr[i])) <= r.moe[i];
-			double t = (double)tr[i];
-			int k = tr[i] == 0 ? 0 : t < r.moe[i] ? 1 : t < 3 * r.moe[i] ? 2 : 3;
-			g[k].n++;
-			g[k].in += covered;
-			g[k].zero_est += r.value[i] == 0;
-			(*all_n)++;
-			*all_in += covered;
+			assert_true(r.moe_lo[i] >= 0 && r.moe_hi[i] >= 0);
+			double t = (double)tr[i], v = (double)r.value[i];
+			cov[(size_t)run * n + i] = t >= v - r.moe_lo[i] && t <= v + r.moe_hi[i];
+			zest[(size_t)run * n + i] = r.value[i] == 0;
+			half[i] += (r.moe_lo[i] + r.moe_hi[i]) / 2 / REPS;
 		}
 		dpcube_result_free(&r);
 		free(raw);
 	}
+	/* g[0..3]: the groups; g[4]: every published cell */
+	for (int run = 0; run < REPS; run++) {
+		size_t rn_[5] = {0}, ri[5] = {0};
+		for (size_t i = 0; i < n; i++) {
+			if (!pub[i])
+				continue;
+			double t = (double)tr[i];
+			int k = tr[i] == 0 ? 0 : t < half[i] ? 1 : t < 3 * half[i] ? 2 : 3;
+			int in = cov[(size_t)run * n + i];
+			for (int q = 0; q < 2; q++) {
+				int kk = q ? 4 : k;
+				g[kk].n++;
+				g[kk].in += (size_t)in;
+				g[kk].zero_est += zest[(size_t)run * n + i];
+				rn_[kk]++;
+				ri[kk] += (size_t)in;
+			}
+		}
+		for (int k = 0; k < 5; k++)
+			if (rn_[k]) {
+				double p = (double)ri[k] / (double)rn_[k];
+				g[k].s1 += p;
+				g[k].s2 += p * p;
+			}
+	}
 	free(tr);
+	free(half);
+	free(cov);
+	free(zest);
+	free(pub);
 	gsl_rng_free(rng);
 	diag_free(&d);
+}
+
+/* Standard error of a group's coverage from its per-release spread. */
+static double cov_se(const cov_group *g)
+{
+	double m = g->s1 / REPS, v = g->s2 / REPS - m * m;
+	return v > 0 ? sqrt(v / (REPS - 1)) : 0;
 }
 
 static void test_moe_coverage(void **state)
@@ -411,26 +480,30 @@ static void test_moe_coverage(void **state)
 	cube *c = build(f, 4);
 	static const char *names[4] = {"true 0", "below 1 margin", "1-3 margins", ">= 3 margins"};
 	uint64_t divs[3] = {20, 200, 2000};
+	int ok = 1;
 	for (int l = 0; l < 3; l++) {
-		cov_group g[4] = {{0}};
-		size_t all_n = 0, all_in = 0;
-		coverage_at(f, c, RHO1 / divs[l], 20261205 + (unsigned long)l, g, &all_n, &all_in);
-		print_message("rho/%llu: coverage %.4f over all %zu published cells\n",
-		              (unsigned long long)divs[l], (double)all_in / (double)all_n, all_n);
+		cov_group g[5];
+		memset(g, 0, sizeof g);
+		coverage_at(c, RHO1 / divs[l], 20261205 + (unsigned long)l, g);
+		double all = (double)g[4].in / (double)g[4].n;
+		print_message("rho/%llu: coverage %.4f (se %.4f) over all %zu published cell-releases\n",
+		              (unsigned long long)divs[l], all, cov_se(&g[4]), g[4].n);
+		for (int k = 0; k < 4; k++)
+			if (g[k].n)
+				print_message("  %-15s %7zu cells: coverage %.4f (se %.4f; estimate 0: %.3f)\n",
+				              names[k], g[k].n, (double)g[k].in / (double)g[k].n, cov_se(&g[k]),
+				              (double)g[k].zero_est / (double)g[k].n);
+		/* every level is printed before any is judged */
+		ok &= all >= 0.88 && all <= 0.92;
 		for (int k = 0; k < 4; k++) {
-			if (!g[k].n)
-				continue;
-			double cov = (double)g[k].in / (double)g[k].n;
-			print_message("  %-15s %7zu cells: coverage %.4f (estimate 0: %.3f)\n", names[k],
-			              g[k].n, cov, (double)g[k].zero_est / (double)g[k].n);
 			if (g[k].n < 1000)
 				continue;
-			assert_true(cov >= 0.87);
-			if (k >= 2)
-				assert_true(cov <= 0.975);
+			double cov = (double)g[k].in / (double)g[k].n;
+			ok &= cov >= 0.87 && cov <= 0.93;
 		}
-		assert_true(g[0].n > 1000 && g[3].n + g[2].n > 1000);
+		ok &= g[0].n > 1000 && g[3].n + g[2].n > 1000;
 	}
+	assert_true(ok);
 	cube_free(c);
 	free(f);
 }

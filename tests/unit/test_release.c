@@ -81,7 +81,7 @@ static void build(rel_table *t)
 	assert_int_equal(rel_add_row(t, &r, &d), 0);
 	v = (cube_value){400, 400, 2, CUBE_F_DERIVED, 1};
 	rel_row_from_cube(&r, REL_GEO_WORLD, "001", period_make(2020, 0), REL_CONV, CUBE_S_TOTAL, &v);
-	rel_row_noisy(&r, -3, 4.9);
+	rel_row_noisy(&r, -3, 4.9, 6.25);
 	assert_int_equal(rel_add_row(t, &r, &d), 0);
 	rel_row_from_cube(&r, REL_GEO_REGION, "150", period_make(2022, 0), REL_PROS,
 	                  CUBE_S_FORM + CUBE_FORM_LAB, NULL);
@@ -92,13 +92,13 @@ static void build(rel_table *t)
 
 static const char *EXPECTED_CSV =
 	REL_CSV_HEADER "\n"
-	"country,AUT,2020,VIC,TOTAL,free,100,100,100,,,1\n"
-	"subregion,155,2020,VIC,GROUP:girls,free,,3,7,,c,3\n"
-	"country,EGY,2021-Q3,SUS,AGE:Y_GE18,free,,0,,,cp,1\n"
-	"country,AUT,2020,VIC,GROUP:boys,primary,,,,,,1\n"
-	"country,AUT,2020,VIC,GROUP:women,secondary,,,,,,1\n"
-	"world,001,2020,CONV,TOTAL,noisy,-3,,,4.9,d,2\n"
-	"region,150,2022,PROS,FORM:LAB,missing,,,,,,0\n";
+	"country,AUT,2020,VIC,TOTAL,free,100,100,100,,,,1\n"
+	"subregion,155,2020,VIC,GROUP:girls,free,,3,7,,,c,3\n"
+	"country,EGY,2021-Q3,SUS,AGE:Y_GE18,free,,0,,,,cp,1\n"
+	"country,AUT,2020,VIC,GROUP:boys,primary,,,,,,,1\n"
+	"country,AUT,2020,VIC,GROUP:women,secondary,,,,,,,1\n"
+	"world,001,2020,CONV,TOTAL,noisy,-3,,,4.9,6.25,d,2\n"
+	"region,150,2022,PROS,FORM:LAB,missing,,,,,,,0\n";
 
 static void test_round_trip(void **state)
 {
@@ -134,7 +134,8 @@ static void test_round_trip(void **state)
 			assert_int_equal(a->lo, b->lo);
 			assert_int_equal(a->hi, b->hi);
 		}
-		assert_true(isnan(a->moe) ? isnan(b->moe) : a->moe == b->moe);
+		assert_true(isnan(a->moe_lo) ? isnan(b->moe_lo) : a->moe_lo == b->moe_lo);
+		assert_true(isnan(a->moe_hi) ? isnan(b->moe_hi) : a->moe_hi == b->moe_hi);
 		assert_int_equal(a->flags, b->flags);
 		assert_int_equal(a->countries, b->countries);
 	}
@@ -205,7 +206,7 @@ static void test_suppressed_never_numbered(void **state)
 	rel_row_suppress(&r, REL_PRIMARY);
 	assert_int_equal(r.has_value, 0);
 	assert_int_equal(r.has_interval, 0);
-	assert_true(isnan(r.moe));
+	assert_true(isnan(r.moe_lo) && isnan(r.moe_hi));
 
 	rel_row bad = r;
 	bad.has_value = 1;
@@ -219,7 +220,7 @@ static void test_suppressed_never_numbered(void **state)
 	assert_int_equal(rel_add_row(&t, &bad, &d), -1);
 	bad = r;
 	bad.status = REL_SECONDARY;
-	bad.moe = 2.0;
+	bad.moe_lo = 2.0;
 	assert_int_equal(rel_add_row(&t, &bad, &d), -1);
 	bad = r;
 	bad.status = REL_MISSING;
@@ -252,9 +253,9 @@ static void test_suppressed_never_numbered(void **state)
 	assert_int_equal(rel_row_check(&x, &d), 0);
 	x.has_value = 0;       /* [3,3] written as an interval */
 	assert_int_equal(rel_row_check(&x, &d), -1);
-	rel_row_noisy(&x, 5, -1.0);
+	rel_row_noisy(&x, 5, 1.0, -1.0);
 	assert_int_equal(rel_row_check(&x, &d), -1);
-	rel_row_noisy(&x, 5, NAN);
+	rel_row_noisy(&x, 5, NAN, 1.0);
 	assert_int_equal(rel_row_check(&x, &d), -1);
 
 	/* protection consistency */
@@ -298,21 +299,21 @@ static void test_malformed_csv(void **state)
 	/* One file with a problem per line: every one is reported, in place. */
 	const char *csv =
 		REL_CSV_HEADER "\n"
-		"country,AUT,2020,VIC,TOTAL,free,100,100,100,,,1\n"     /* 2 ok */
-		"country,AUT,2020,VIC,SEX:F,hidden,,,,,,1\n"            /* 3 bad status */
-		"country,AUT,2020,VIC,SEX:M,primary,7,,,,,1\n"          /* 4 value on suppressed */
-		"country,AUT,2020-Q5,VIC,TOTAL,free,1,1,1,,,1\n"        /* 5 bad period */
-		"country,AUT,20,VIC,AGE:U,free,1,1,1,,,1\n"             /* 6 bad period */
-		"country,AUT,2020,VIC,GROUP:boys,secondary,,4,4,,,1\n"  /* 7 interval on suppressed */
-		"country,AUT,2020,VIC,GROUP:men,missing,,,,1.5,,0\n"    /* 8 moe on missing */
-		"region,AUT,2020,VIC,TOTAL,free,1,1,1,,,1\n"            /* 9 bad geo for kind */
-		"country,AUT,2020,VIC,FORM:XYZ,free,1,1,1,,,1\n"        /* 10 unknown slot */
-		"country,AUT,2020,VIC,FORM:SEX,free,5,4,6,,,1\n"        /* 11 value outside lo=hi */
-		"country,AUT,2020,VIC,FORM:LAB,noisy,5,,,,,1\n"         /* 12 noisy without moe */
-		"country,AUT,2020,VIC,FORM:BEG,free,1,1,1,,pc,1\n"      /* 13 flags out of order */
-		"country,AUT,2020,VIC,TOTAL,free,100,100,100,,,1\n"     /* 14 duplicate */
+		"country,AUT,2020,VIC,TOTAL,free,100,100,100,,,,1\n"     /* 2 ok */
+		"country,AUT,2020,VIC,SEX:F,hidden,,,,,,,1\n"            /* 3 bad status */
+		"country,AUT,2020,VIC,SEX:M,primary,7,,,,,,1\n"          /* 4 value on suppressed */
+		"country,AUT,2020-Q5,VIC,TOTAL,free,1,1,1,,,,1\n"        /* 5 bad period */
+		"country,AUT,20,VIC,AGE:U,free,1,1,1,,,,1\n"             /* 6 bad period */
+		"country,AUT,2020,VIC,GROUP:boys,secondary,,4,4,,,,1\n"  /* 7 interval on suppressed */
+		"country,AUT,2020,VIC,GROUP:men,missing,,,,1.5,,,0\n"    /* 8 moe on missing */
+		"region,AUT,2020,VIC,TOTAL,free,1,1,1,,,,1\n"            /* 9 bad geo for kind */
+		"country,AUT,2020,VIC,FORM:XYZ,free,1,1,1,,,,1\n"        /* 10 unknown slot */
+		"country,AUT,2020,VIC,FORM:SEX,free,5,4,6,,,,1\n"        /* 11 value outside lo=hi */
+		"country,AUT,2020,VIC,FORM:LAB,noisy,5,,,,,,1\n"         /* 12 noisy without moe */
+		"country,AUT,2020,VIC,FORM:BEG,free,1,1,1,,,pc,1\n"      /* 13 flags out of order */
+		"country,AUT,2020,VIC,TOTAL,free,100,100,100,,,,1\n"     /* 14 duplicate */
 		"country,AUT,2020,VIC,FORM:MAR,free,1,1\n"              /* 15 too few fields */
-		"country,AUT,2020,XYZ,FORM:ORG,free,-1,1,1,,,1\n";      /* 16 bad ind + negative */
+		"country,AUT,2020,XYZ,FORM:ORG,free,-1,1,1,,,,1\n";      /* 16 bad ind + negative */
 	d.max_items = 100;
 	assert_int_equal(read_csv_text(csv, &d), -1);
 	assert_int_equal(d.code, EX_DATAERR);
@@ -322,14 +323,14 @@ static void test_malformed_csv(void **state)
 	assert_true(has_item(&d, "r.csv:6:13: error: bad period"));
 	assert_true(has_item(&d, "r.csv:7:44: error: a suppressed cell must leave lo empty"));
 	assert_true(has_item(&d, "r.csv:7:46: error: a suppressed cell must leave hi empty"));
-	assert_true(has_item(&d, "r.csv:8:43: error: a missing cell must leave moe empty"));
+	assert_true(has_item(&d, "r.csv:8:43: error: a missing cell must leave moe_lo empty"));
 	assert_true(has_item(&d, "r.csv:9:8: error: bad geo for geo_kind region"));
 	assert_true(has_item(&d, "r.csv:10:22: error: unknown slot"));
 	assert_true(has_item(&d, "r.csv:11:1: error: an exact free cell has lo = hi = value"));
-	assert_true(has_item(&d, "r.csv:12:41: error: a noisy cell needs its margin of error"));
-	assert_true(has_item(&d, "r.csv:13:43: error: bad flags"));
+	assert_true(has_item(&d, "r.csv:12:41: error: a noisy cell needs its margins of error (moe_lo and moe_hi)"));
+	assert_true(has_item(&d, "r.csv:13:44: error: bad flags"));
 	assert_true(has_item(&d, "r.csv:14:1: error: cell AUT 2020 VIC TOTAL given twice"));
-	assert_true(has_item(&d, "r.csv:15:1: error: row has 8 fields, expected 12"));
+	assert_true(has_item(&d, "r.csv:15:1: error: row has 8 fields, expected 13"));
 	assert_true(has_item(&d, "r.csv:16:18: error: bad indicator"));
 	assert_true(has_item(&d, "r.csv:16:36: error: bad value (a whole number >= 0)"));
 	assert_int_equal(d.n_errors, 16);
@@ -338,14 +339,26 @@ static void test_malformed_csv(void **state)
 	/* missing columns */
 	diag_init(&d, 0);
 	assert_int_equal(read_csv_text("geo_kind,geo,period,indicator,slot,status,value,lo,hi,flags\n", &d), -1);
-	assert_true(has_item(&d, "r.csv:1:1: error: header lacks column 'moe'"));
+	assert_true(has_item(&d, "r.csv:1:1: error: header lacks column 'moe_lo'"));
 	assert_true(has_item(&d, "r.csv:1:1: error: header lacks column 'countries'"));
 	assert_false(has_item(&d, "lacks column 'flags'"));
 	diag_free(&d);
 	/* the same columns in another order are not the format either */
 	diag_init(&d, 0);
-	assert_int_equal(read_csv_text("geo,geo_kind,period,indicator,slot,status,value,lo,hi,moe,flags,countries\n", &d), -1);
+	assert_int_equal(read_csv_text("geo,geo_kind,period,indicator,slot,status,value,lo,hi,moe_lo,moe_hi,flags,countries\n", &d), -1);
 	assert_true(has_item(&d, "header must be exactly"));
+	diag_free(&d);
+	/* a noisy cell's interval needs both of its margins */
+	diag_init(&d, 0);
+	assert_int_equal(read_csv_text(REL_CSV_HEADER "\n"
+	                               "country,AUT,2020,VIC,FORM:LAB,noisy,5,,,2.5,,,1\n", &d), -1);
+	assert_true(has_item(&d, "r.csv:2:45: error: a noisy cell needs its margins of error "
+	                         "(moe_lo and moe_hi)"));
+	diag_free(&d);
+	diag_init(&d, 0);
+	assert_int_equal(read_csv_text(REL_CSV_HEADER "\n"
+	                               "country,AUT,2020,VIC,FORM:LAB,noisy,5,,,2.5,x,,1\n", &d), -1);
+	assert_true(has_item(&d, "r.csv:2:45: error: bad moe_hi (a decimal >= 0)"));
 	diag_free(&d);
 	diag_init(&d, 0);
 	assert_int_equal(read_csv_text("", &d), -1);

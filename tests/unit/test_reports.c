@@ -82,9 +82,21 @@ static void add_status(rel_table *t, int kind, const char *geo, int period, int 
 	rel_row r;
 	rel_row_from_cube(&r, kind, geo, period, REL_VIC, slot, &cv);
 	if (status == REL_NOISY)
-		rel_row_noisy(&r, truth, moe);
+		rel_row_noisy(&r, truth, moe, moe);
 	else
 		rel_row_suppress(&r, status);
+	assert_int_equal(rel_add_row(t, &r, &d), 0);
+}
+
+/* A noisy cell with the 90% interval [value - lo, value + hi]. */
+static void add_noisy(rel_table *t, int kind, const char *geo, int period, int slot,
+                      int64_t value, double lo, double hi, uint32_t countries)
+{
+	diag d = DIAG_INIT;
+	cube_value cv = {value, value, countries, 0, 1};
+	rel_row r;
+	rel_row_from_cube(&r, kind, geo, period, REL_VIC, slot, &cv);
+	rel_row_noisy(&r, value, lo, hi);
 	assert_int_equal(rel_add_row(t, &r, &d), 0);
 }
 
@@ -265,11 +277,13 @@ static void test_tidy(void **state)
 	               "Total,Total,2021,Counts,,primary,,,,,1");
 	ASSERT_LINE(s, ",Europe,Europe,,Detected trafficking victims,Total,Total,Total,Total,2021,"
 	               "Counts,,secondary,,,,,5");
-	/* noisy with its MOE, and its rate: 600 / 10M -> 6.000, MOE 0.125 */
+	/* noisy with its 90% interval in Lower/Upper and, symmetric, its MOE;
+	 * and its rate: 600 / 10M -> 6.000, MOE 0.125 */
 	ASSERT_LINE(s, "NLD,Netherlands,Europe,Western Europe,Detected trafficking victims,Total,"
-	               "Total,Total,Total,2021,Counts,600,noisy,,,,12.5,1");
+	               "Total,Total,Total,2021,Counts,600,noisy,,587.5,612.5,12.5,1");
 	ASSERT_LINE(s, "NLD,Netherlands,Europe,Western Europe,Detected trafficking victims,Total,"
-	               "Total,Total,Total,2021,\"Rate per 100,000 population\",6.000,noisy,,,,0.125,1");
+	               "Total,Total,Total,2021,\"Rate per 100,000 population\",6.000,noisy,,5.875,"
+	               "6.125,0.125,1");
 	/* subregion rate: 1600 / 100M -> 1.6 (AUT+DEU+NLD) */
 	ASSERT_LINE(s, ",Western Europe,Europe,Western Europe,Detected trafficking victims,Total,"
 	               "Total,Total,Total,2020,\"Rate per 100,000 population\",1.600,free,,1.600,1.600,,3");
@@ -323,7 +337,7 @@ static void test_sdmx(void **state)
 	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),AUT,2020,VIC,_T,_T,_T,_T,PS,100,A,F,,,,flags=;countries=1");
 	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),ITA,2021,VIC,_T,_T,_T,_T,PS,,A,C,,,,flags=;countries=1");
 	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),150,2021,VIC,_T,_T,_T,_T,PS,,A,D,,,,flags=;countries=5");
-	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),NLD,2021,VIC,_T,_T,_T,_T,PS,600,E,F,,,12.5,flags=;countries=1");
+	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),NLD,2021,VIC,_T,_T,_T,_T,PS,600,E,F,587.5,612.5,12.5,flags=;countries=1");
 	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),DEU,2022,VIC,_T,_T,ORG,_T,PS,,A,F,0,4,,flags=c;countries=1");
 	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),DEU,2022,VIC,_T,_T,ADOP,_T,PS,,L,F,,,,flags=;countries=0");
 	ASSERT_LINE(s, "TIPSTAT:DF_TIP(1.0),AUT,2022,VIC,F,Y0T17,_T,_T,PS,100,A,F,,,,flags=;countries=1");
@@ -516,15 +530,23 @@ static void assert_cells_match_release(const char *s, const rel_table *rel, cons
 		}
 		assert_non_null(r);
 		assert_string_equal(status, rel_status_name(r->status));
-		char want[96];
+		char want[192];
 		if (*measure) { /* coverage */
 			assert_string_equal(measure, "countries");
 			snprintf(want, sizeof want, ">%lu/", (unsigned long)r->countries);
 		} else if (r->status == REL_FREE && r->has_value)
 			snprintf(want, sizeof want, ">%lld", (long long)r->value);
-		else if (r->status == REL_NOISY)
-			snprintf(want, sizeof want, ">%lld&#160;&#177;&#160;%.1f<sup>&#8224;</sup>",
-			         (long long)r->value, r->moe);
+		else if (r->status == REL_NOISY) {
+			char a[32], c[32];
+			snprintf(a, sizeof a, "%.1f", r->moe_lo);
+			snprintf(c, sizeof c, "%.1f", r->moe_hi);
+			if (strcmp(a, c) == 0)
+				snprintf(want, sizeof want, ">%lld&#160;&#177;&#160;%s<sup>&#8224;</sup>",
+				         (long long)r->value, a);
+			else
+				snprintf(want, sizeof want, ">%lld&#160;&#8722;%s&#160;+%s<sup>&#8224;</sup>",
+				         (long long)r->value, a, c);
+		}
 		else if (r->status == REL_FREE)
 			snprintf(want, sizeof want, r->hi == REL_UNBOUNDED ? ">&#8805;%lld<" : ">%lld&#8211;%lld<",
 			         (long long)r->lo, (long long)r->hi);
@@ -628,7 +650,7 @@ static void test_html(void **state)
 	}
 	/* line chart: world 3 points, Europe 2 (2021 suppressed is not plotted) */
 	assert_int_equal(count(s, "<circle"), 5);
-	assert_non_null(strstr(s, "World 2021: 2700 &#177; 30.5 (noisy, 90% margin)"));
+	assert_non_null(strstr(s, "World 2021: 2700 &#177; 30.5 (noisy, 90% interval)"));
 	assert_null(strstr(s, "Europe 2021:"));
 	/* trend table for the world: 3 members, +43.8%, slope +350.0, SE 28.9;
 	 * the same panel for Europe (ITA and SWE drop out) and for Western
@@ -654,23 +676,40 @@ static void test_html(void **state)
 		rel_table dp;
 		rel_init(&dp);
 		assert_int_equal(rel_set_protection(&dp, REL_M_DP, 1, "", &d), 0);
-		add_status(&dp, REL_GEO_WORLD, "001", Y(2020), CUBE_S_TOTAL, 262, REL_NOISY,
-		           23.73340622355812, 1);
+		/* an interval that is not symmetric: [262 - 20.5, 262 + 31.625] */
+		add_noisy(&dp, REL_GEO_WORLD, "001", Y(2020), CUBE_S_TOTAL, 262, 20.5, 31.625, 1);
 		add_status(&dp, REL_GEO_WORLD, "001", Y(2021), CUBE_S_TOTAL, -3, REL_NOISY, 0.04, 1);
 		add_status(&dp, REL_GEO_COUNTRY, "AUT", Y(2020), CUBE_S_TOTAL, 262, REL_NOISY,
 		           23.73340622355812, 1);
 		assert_int_equal(rep_html_render(&dp, &f->cl, &b, &d), 0);
 		assert_balanced(b.s);
-		assert_non_null(strstr(b.s, "data-status=\"noisy\">262&#160;&#177;&#160;23.7<sup>&#8224;</sup></td>"));
+		assert_non_null(strstr(b.s, "data-status=\"noisy\">262&#160;&#8722;20.5&#160;+31.6"
+		                            "<sup>&#8224;</sup></td>"));
 		assert_non_null(strstr(b.s, "data-status=\"noisy\">-3&#160;&#177;&#160;0.0<sup>&#8224;</sup></td>"));
-		assert_null(strstr(b.s, "23.73"));
+		assert_non_null(strstr(b.s, "[v &#8722; a, v + b]")); /* the footnote says how to read it */
+		assert_null(strstr(b.s, "31.625"));
 		assert_null(strstr(b.s, "suppressed (combined)")); /* nothing is suppressed */
-		assert_non_null(strstr(b.s, "World 2020: 262 &#177; 23.7 (noisy, 90% margin)"));
+		assert_non_null(strstr(b.s, "World 2020: 262 &#8722;20.5 +31.6 (noisy, 90% interval)"));
 		assert_non_null(strstr(b.s, "dp (differential privacy"));
 		assert_cells_match_release(b.s, &dp, &f->cl, 5 * 2);
 		strbuf_free(&b);
 		assert_int_equal(rep_tidy_render(&dp, &f->cl, NULL, &b, &d), 0);
-		assert_non_null(strstr(b.s, ",262,noisy,,,,23.73340622355812,1\n"));
+		/* the asymmetric one: its interval, no single MOE */
+		assert_non_null(strstr(b.s, ",World,,,Detected trafficking victims,Total,Total,Total,Total,"
+		                            "2020,Counts,262,noisy,,241.5,293.625,,1\n"));
+		/* a symmetric one: Lower, Upper exact and its MOE */
+		const char *w = strstr(b.s, "AUT,Austria,Europe,Western Europe,Detected trafficking victims,"
+		                            "Total,Total,Total,Total,2020,Counts,262,noisy,,");
+		assert_non_null(w);
+		char *e;
+		w = strstr(w, "noisy,,") + strlen("noisy,,");
+		assert_true(strtod(w, &e) == 262 - 23.73340622355812 && *e == ',');
+		assert_true(strtod(e + 1, &e) == 262 + 23.73340622355812 && *e == ',');
+		assert_int_equal(strncmp(e, ",23.73340622355812,1\n", 21), 0);
+		strbuf_free(&b);
+		assert_int_equal(rep_sdmx_render(&dp, &b, &d), 0);
+		assert_non_null(strstr(b.s, "TIPSTAT:DF_TIP(1.0),001,2020,VIC,_T,_T,_T,_T,PS,262,E,F,"
+		                            "241.5,293.625,,flags=;countries=1\n"));
 		strbuf_free(&b);
 		rel_free(&dp);
 	}
