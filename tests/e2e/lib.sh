@@ -63,6 +63,8 @@ make_warehouse() {
 #  - ro_run: a read-only directory or file.  chmod does not stop root, so
 #    as root the place is bind-mounted read-only in a private mount
 #    namespace (EROFS); as another user it is chmod a-w (EACCES).
+#  - on_full_wh: the warehouse itself on a full file system (ENOSPC),
+#    likewise in a private mount namespace.
 #  - kill_after: SIGKILL at a given moment.
 n=${n:-0}
 die_err() { cat "$WORK/err" >&2; die "$@"; }
@@ -136,7 +138,7 @@ on_full_wh() {
 		[ "${FULL_WH_KIB:-0}" -gt 0 ] || ! printf x 2>/dev/null > "$d/.probe" || exit 202
 		rm -f "$d/.probe"
 		"$@" >/dev/null 2>"$WORK/err"; rc=$?
-		# the fingerprint itself needs room for the -wal/-shm: a page more
+		# the fingerprint itself needs room for the -wal/-shm: 256 KiB more
 		mount -o remount,size=$((kib + 256))k "$d" || exit 203
 		now=$(wh_fingerprint) || exit 204
 		[ "$now" = "$FP_BEFORE" ] || { diff <(echo "$FP_BEFORE") <(echo "$now") >&2; exit 205; }
