@@ -4,7 +4,7 @@
 # the ledger), trust rotate and revoke, budget set and spend, and the other
 # writers' faults the older t_faults* scripts leave out (a real full file
 # system for the multi-file writers, a read-only warehouse for accept,
-# researcher, protect, and SIGKILL during researcher grant, report and
+# researcher, protect, and SIGKILL during researcher grant and revoke, report and
 # export).  tests/e2e/README.md has the whole table (command x fault ->
 # script).
 # Faults (helpers in lib.sh): a full disk as a file-size limit (`full`), a
@@ -264,6 +264,30 @@ for delay in 0 0.002 0.005 0.01 0.03; do
 	[ "$acct" = "$bud" ] || die "r$kills: account=$acct budget=$bud after SIGKILL"
 	kills=$((kills + 1))
 done
+# SIGKILL during researcher revoke: the account is revoked and the audit
+# trail says so, or neither (the account stays active and unaudited)
+revokes=0 done_rev=0
+for delay in 0 0.002 0.005 0.01 0.03; do
+	$T keygen --demo --type office --country FRA -o "v$revokes.key" >/dev/null
+	$T researcher grant "v$revokes" --key "v$revokes.key.pub" --rho 1 --expires 2099-12-31 >/dev/null ||
+		die "grant v$revokes"
+	kill_after "$delay" $T researcher revoke "v$revokes"
+	$T log verify >/dev/null || die "audit trail broken after SIGKILL during revoke"
+	st=$($T researcher list | awk -v id="v$revokes" '$1 == id { print $4 }')
+	aud=0; $T log show | grep -q "researcher.revoke  *researcher=v$revokes\$" && aud=1
+	case "$st/$aud" in
+	revoked/1 | active/0) ;;
+	*) die "v$revokes: status '$st', revoke audited=$aud after SIGKILL during revoke" ;;
+	esac
+	if [ "$st" = active ]; then
+		$T researcher revoke "v$revokes" >/dev/null || die "v$revokes: revoke after a killed one fails"
+	else
+		done_rev=$((done_rev + 1))
+	fi
+	revokes=$((revokes + 1))
+done
+echo "researcher revoke: $revokes kills, $done_rev revocations completed"
+kills=$((kills + revokes))
 # SIGKILL during report and export of a release: the output directory is
 # complete (as a run to the end makes it) or absent; a kill may leave a
 # k_report.partial-* beside it, as protect's releases may.  The files are
