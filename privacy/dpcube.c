@@ -488,7 +488,7 @@ static void block_sims(const plan *pl, const int64_t *val, const uint8_t *have, 
 	estimate_block(pl, pin, sig2, P, vr2, h2, NULL);
 	uint64_t st = seed;
 	for (int r = 0; r < DPCUBE_MC; r++) {
-		int64_t m[CUBE_NSLOTS], v2[CUBE_NSLOTS] = {0};
+		int64_t m[CUBE_NSLOTS] = {0}, v2[CUBE_NSLOTS] = {0}; /* m: the slots of ms */
 		for (int q = 0; q < nm; q += 2) {
 			double z0, z1;
 			mc_normal2(&st, &z0, &z1);
@@ -624,8 +624,11 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 	double *var = calloc(nn, sizeof *var), *scr = malloc(DPCUBE_MC * sizeof *scr);
 	/* one table's draws: [plug-in k][country][slot][draw], and the plug-ins */
 	size_t nblk = DPCUBE_NPLUG * (nctry ? nctry : 1) * CUBE_NSLOTS;
-	float *sims = malloc(nblk * DPCUBE_MC * sizeof *sims);
-	int64_t *plug = malloc(nblk * sizeof *plug);
+	/* zeroed: an aggregate reads only the draws of countries estimated in
+	 * this table (it is skipped otherwise), but a zero start makes that
+	 * visible to the analyzer and harmless if it ever changed */
+	float *sims = calloc(nblk * DPCUBE_MC, sizeof *sims);
+	int64_t *plug = calloc(nblk, sizeof *plug);
 	if (!out->status || !out->value || !out->moe_lo || !out->moe_hi || !out->raw || !var ||
 	    !scr || !sims || !plug) {
 		free(var);
