@@ -57,9 +57,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	codelists_free(&cl);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_rm_tree(dir);
 }
 
 

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "aggregator/warehouse.h"
 #include "core/text.h"
@@ -19,6 +20,14 @@
 #define FX_K1 "11111111111111111111111111111111"
 #define FX_K2 "22222222222222222222222222222222"
 #define FX_K3 "33333333333333333333333333333333"
+
+/* Remove a test's temporary directory tree: 0, or -1 (for a teardown). */
+static inline int fx_rm_tree(const char *dir)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
 
 static inline void fx_write_text(const char *path, const char *s)
 {
