@@ -10,6 +10,7 @@
 static const char usage_text[] =
 "usage: tipstat keygen --type TYPE [--country ISO3] [--demo] -o FILE\n"
 "       tipstat keygen --describe FILE\n"
+"       tipstat keygen --public SECRET [-o FILE]\n"
 "\n"
 "Make a key. Secret files are written 0600 and never overwritten; a\n"
 "secret file that others can read is refused when loaded, like ssh.\n"
@@ -26,6 +27,9 @@ static const char usage_text[] =
 "      --demo            mark the key as a demo/test key\n"
 "  -o, --output FILE     where to write the (secret) key\n"
 "  -d, --describe FILE   print what a key file is (never the key)\n"
+"  -p, --public SECRET   write the public file of an office or aggregator\n"
+"                        secret again (to SECRET.pub, or -o FILE): for a lost\n"
+"                        .pub, or one a crash of keygen did not write\n"
 "  -h, --help            this help\n"
 "\n"
 "exit codes: 0 ok, 64 usage, 66 no input, 73 exists/cannot create, 77 refused\n";
@@ -49,23 +53,42 @@ static int describe(const char *path)
 	return rc;
 }
 
+/* --public SECRET [-o FILE] */
+static int public_of(const char *secret, const char *out)
+{
+	char pub[4096];
+	if (!out) {
+		snprintf(pub, sizeof pub, "%s.pub", secret);
+		out = pub;
+	}
+	diag d;
+	diag_init(&d, 10);
+	int rc = keys_save_public_of(secret, out, &d) == 0 ? 0 : cli_report(&d, "keygen");
+	if (rc == 0)
+		printf("%s\n", out);
+	diag_free(&d);
+	return rc;
+}
+
 int cmd_keygen(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"type", required_argument, 0, 't'}, {"country", required_argument, 0, 'c'},
 		{"demo", no_argument, 0, 'D'}, {"output", required_argument, 0, 'o'},
-		{"describe", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
+		{"describe", required_argument, 0, 'd'}, {"public", required_argument, 0, 'p'},
+		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
-	const char *type = NULL, *country = NULL, *out = NULL, *desc = NULL;
+	const char *type = NULL, *country = NULL, *out = NULL, *desc = NULL, *pubof = NULL;
 	int demo = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:c:o:d:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:c:o:d:p:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': type = optarg; break;
 		case 'c': country = optarg; break;
 		case 'D': demo = 1; break;
 		case 'o': out = optarg; break;
 		case 'd': desc = optarg; break;
+		case 'p': pubof = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: return cli_usage_error("keygen", "unknown option");
 		}
@@ -76,6 +99,8 @@ int cmd_keygen(int argc, char **argv)
 		return EX_SOFTWARE;
 	if (desc)
 		return describe(desc);
+	if (pubof)
+		return public_of(pubof, out);
 	if (!type || !out)
 		return cli_usage_error("keygen", "--type and -o are required");
 	char pub[4096];

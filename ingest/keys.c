@@ -313,6 +313,45 @@ int keys_save_aggregator(const keys_aggregator_secret *k, const char *secret_pat
 	return save_pair(&k->info, k->sk, &pub.info, pub.pk, secret_path, public_path, d);
 }
 
+/* Commit one key file written by kf_write. */
+static int save_one(const keys_info *info, const unsigned char key[32], const char *path,
+                    diag *d)
+{
+	atomic_file af;
+	if (kf_write(path, info, key, &af, d) != 0)
+		return -1;
+	return atomic_commit(&af, d);
+}
+
+int keys_save_public_of(const char *secret_path, const char *public_path, diag *d)
+{
+	keys_info ki;
+	if (keys_describe(secret_path, &ki, d) != 0)
+		return -1;
+	if (ki.type == KEYS_OFFICE_SECRET) {
+		keys_office_secret *k;
+		if (keys_load_office_secret(secret_path, &k, d) != 0)
+			return -1;
+		keys_office_public pub;
+		keys_office_public_of(k, &pub);
+		keys_free_office_secret(k);
+		return save_one(&pub.info, pub.pk, public_path, d);
+	}
+	if (ki.type == KEYS_AGGREGATOR_SECRET) {
+		keys_aggregator_secret *k;
+		if (keys_load_aggregator_secret(secret_path, &k, d) != 0)
+			return -1;
+		keys_aggregator_public pub;
+		keys_aggregator_public_of(k, &pub);
+		keys_free_aggregator_secret(k);
+		return save_one(&pub.info, pub.pk, public_path, d);
+	}
+	return diag_fail(d, EX_USAGE,
+	                 "%s: a %s file has no public half (only office and aggregator "
+	                 "secret keys do)",
+	                 secret_path, keys_type_name(ki.type));
+}
+
 int keys_generate_office(const char *country, int demo, const char *secret_path,
                          const char *public_path, diag *d)
 {

@@ -141,6 +141,14 @@ int keys_save_office(const keys_office_secret *k, const char *secret_path,
                      const char *public_path, diag *d);
 int keys_save_aggregator(const keys_aggregator_secret *k, const char *secret_path,
                          const char *public_path, diag *d);
+/* Write the public file of an office or aggregator secret key file again
+ * (the same bytes keygen wrote: country, id, created and demo come from the
+ * secret), refusing with EX_CANTCREAT when public_path exists.  This makes
+ * the one non-atomic moment of the pair functions harmless: they commit the
+ * secret, then the public file, and a crash between the two leaves a
+ * secret whose public half this recreates.  A pseudonym key or a public
+ * file is refused with EX_USAGE. */
+int keys_save_public_of(const char *secret_path, const char *public_path, diag *d);
 /* Generate and save in one step. */
 int keys_generate_office(const char *country, int demo, const char *secret_path,
                          const char *public_path, diag *d);

@@ -19,6 +19,9 @@
 #    `make check` and `make asan`).
 # Every log is kept in BUILD/vg-*.log; the wall time of each program and
 # of the whole run is printed.
+# A part of the run: VG_UNITS="test_keys test_dpcube" runs only those unit
+# programs, VG_E2E="t_faults t_query" only those scripts; "none" runs no
+# program of that kind (for re-checking what a change touched).
 # Suppressions: scripts/valgrind.supp, for system libraries only (each
 # entry says why); nothing of ours is suppressed.
 set -euo pipefail
@@ -49,8 +52,11 @@ export -f one_unit
 
 fail=0
 # the slowest first, so that the two queues end together
+# (VG_UNITS / VG_E2E: space-separated names to keep, or "none")
+pick() { if [ -z "$1" ]; then cat; else grep -x -F -f <(printf '%s\n' $1 | sed "s|^|$2|;s|\$|$3|"); fi || true; }
 { printf "%s\n" "$B"/tests/test_{cubesupp,dpsample,seal,suppress}; ls "$B"/tests/test_* | grep -v '\.d$'; } | awk '!seen[$0]++' |
-	xargs -P "$JOBS" -I{} bash -c 'one_unit "$1"' _ {} || fail=1
+	pick "${VG_UNITS:-}" "$B/tests/" "" |
+	xargs -r -P "$JOBS" -I{} bash -c 'one_unit "$1"' _ {} || fail=1
 
 wrap="$B/tipstat-valgrind"
 cat > "$wrap" <<EOW
@@ -59,7 +65,7 @@ exec $(echo $VG) "$B/tipstat" "\$@"
 EOW
 chmod +x "$wrap"
 # the e2e scripts, JOBS at a time (run.sh runs the ones it is given)
-ls "$REPO"/tests/e2e/t_*.sh |
-	xargs -P "$JOBS" -n 1 bash "$REPO/tests/e2e/run.sh" "$wrap" "$B" || fail=1
+ls "$REPO"/tests/e2e/t_*.sh | pick "${VG_E2E:-}" "$REPO/tests/e2e/" ".sh" |
+	xargs -r -P "$JOBS" -n 1 bash "$REPO/tests/e2e/run.sh" "$wrap" "$B" || fail=1
 echo "valgrind: whole run $(($(date +%s) - start)) s, $JOBS at a time, $( [ $fail = 0 ] && echo clean || echo FAILED)"
 exit $fail

@@ -67,4 +67,36 @@ for delay in 0.001 0.005 0.01 0.02 0.05 0.1; do
 	kills=$((kills + 1))
 done
 n=$((n + kills * 2))
+# --- SIGKILL during keygen: both files, neither, or (killed between the two
+# commits) the secret alone, which `keygen --public` completes: never a
+# public file without its secret, never a secret that cannot be used
+kk=0 k_both=0 k_none=0 k_half=0
+for delay in 0 0.001 0.002 0.003 0.004 0.005 0.007 0.01 0.015 0.02 0.03 0.05; do
+	rm -rf kg; mkdir kg
+	kill_after "$delay" $T keygen --type office --country CHL -o kg/o.key
+	if [ -e kg/o.key.pub ] && [ ! -e kg/o.key ]; then die "keygen left a public file without its secret"; fi
+	if [ ! -e kg/o.key ]; then k_none=$((k_none + 1))
+	elif [ -e kg/o.key.pub ]; then k_both=$((k_both + 1))
+	else
+		k_half=$((k_half + 1))
+		$T keygen --public kg/o.key >/dev/null || die "keygen --public cannot complete a killed keygen"
+	fi
+	if [ -e kg/o.key ]; then
+		a=$($T keygen --describe kg/o.key | awk '$1 == "key-id:" { print $2 }')
+		b=$($T keygen --describe kg/o.key.pub | awk '$1 == "key-id:" { print $2 }')
+		[ -n "$a" ] && [ "$a" = "$b" ] || die "keygen left a secret and a public file that do not match"
+	fi
+	kk=$((kk + 1))
+done
+# the repair itself: a lost .pub is written again byte for byte, never over
+# an existing file, and refused for a pseudonym key (no public half)
+cp chl.key.pub chl.pub.saved && rm chl.key.pub
+$T keygen --public chl.key >/dev/null
+cmp -s chl.key.pub chl.pub.saved || die "keygen --public wrote another public file"
+expect_exit 73 $T keygen --public chl.key
+assert_grep "already exists" "$WORK/err"
+expect_exit 64 $T keygen --public p.key -o p.pub
+assert_grep "no public half" "$WORK/err"; assert_no_file p.pub
+n=$((n + kk + 2))
+echo "keygen: $kk kills: $k_both both files, $k_none neither, $k_half the secret alone (completed)"
 echo "faults: $n injected faults handled"

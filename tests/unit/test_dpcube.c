@@ -355,7 +355,7 @@ static void test_wls_against_gsl(void **state)
 
 /* Coverage of the 90% intervals, at three noise levels (rho / 20, / 200,
  * / 2000 on counts of 0 to 1,920: from sigma a few percent of the large
- * counts to sigma comparable with them), REPS = 200 releases each with
+ * counts to sigma comparable with them), 200 (REPS_FULL) releases each with
  * seeded rounded-normal noise.  A cell is covered when its truth lies in
  * [value - moe_lo, value + moe_hi].  Cells are grouped by their true count
  * against the cell's margin -- its mean half-width (moe_lo + moe_hi) / 2
@@ -389,11 +389,16 @@ static void test_wls_against_gsl(void **state)
  * zero is released as exactly 0 about 60% of the time, and a symmetric
  * interval always contains its own estimate) and the overall figure was
  * 0.97: that is what the upper bounds guard; the lower bounds guard the
- * large cells the projection pushes down (0.859 with the linear margin). */
-enum { REPS = 200 };
-typedef struct cov_group { size_t n, in, zero_est; double s1, s2; } cov_group;
+ * large cells the projection pushes down (0.859 with the linear margin).
+ *
+ * Under valgrind (TIPSTAT_UNDER_VALGRIND, scripts/valgrind.sh) 10 releases
+ * run per level: memcheck sees every path of the interval code, but 10
+ * releases cannot judge a coverage, so the bounds are checked only in the
+ * full run (make check, make asan). */
+enum { REPS_FULL = 200, REPS_VALGRIND = 10 };
+typedef struct cov_group { size_t n, in, zero_est; double s1, s2; int reps; } cov_group;
 
-static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5])
+static void coverage_at(cube *c, uint64_t rho, unsigned long seed, int reps, cov_group g[5])
 {
 	diag d = DIAG_INIT;
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -402,7 +407,7 @@ static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5
 	size_t n = dpcube_n_cells(c);
 	int64_t *tr = malloc(n * sizeof *tr);
 	double *half = calloc(n, sizeof *half);
-	uint8_t *cov = malloc(n * REPS), *zest = malloc(n * REPS), *pub = calloc(n, 1);
+	uint8_t *cov = malloc(n * (size_t)reps), *zest = malloc(n * (size_t)reps), *pub = calloc(n, 1);
 	assert_non_null(tr);
 	assert_non_null(half);
 	assert_non_null(cov);
@@ -413,7 +418,7 @@ static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5
 	cube_iter_init(&it);
 	for (size_t i = 0; cube_next(c, &it, &cc); i++)
 		tr[i] = cc.v.avail ? cc.v.lo : -1;
-	for (int run = 0; run < REPS; run++) {
+	for (int run = 0; run < reps; run++) {
 		int64_t *raw;
 		size_t nn;
 		assert_int_equal(dpcube_measure(c, rho, noise_fn, &rn, &raw, &nn, &d), 0);
@@ -427,13 +432,13 @@ static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5
 			double t = (double)tr[i], v = (double)r.value[i];
 			cov[(size_t)run * n + i] = t >= v - r.moe_lo[i] && t <= v + r.moe_hi[i];
 			zest[(size_t)run * n + i] = r.value[i] == 0;
-			half[i] += (r.moe_lo[i] + r.moe_hi[i]) / 2 / REPS;
+			half[i] += (r.moe_lo[i] + r.moe_hi[i]) / 2 / reps;
 		}
 		dpcube_result_free(&r);
 		free(raw);
 	}
 	/* g[0..3]: the groups; g[4]: every published cell */
-	for (int run = 0; run < REPS; run++) {
+	for (int run = 0; run < reps; run++) {
 		size_t rn_[5] = {0}, ri[5] = {0};
 		for (size_t i = 0; i < n; i++) {
 			if (!pub[i])
@@ -457,6 +462,8 @@ static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5
 				g[k].s2 += p * p;
 			}
 	}
+	for (int k = 0; k < 5; k++)
+		g[k].reps = reps;
 	free(tr);
 	free(half);
 	free(cov);
@@ -469,8 +476,8 @@ static void coverage_at(cube *c, uint64_t rho, unsigned long seed, cov_group g[5
 /* Standard error of a group's coverage from its per-release spread. */
 static double cov_se(const cov_group *g)
 {
-	double m = g->s1 / REPS, v = g->s2 / REPS - m * m;
-	return v > 0 ? sqrt(v / (REPS - 1)) : 0;
+	double m = g->s1 / g->reps, v = g->s2 / g->reps - m * m;
+	return v > 0 ? sqrt(v / (g->reps - 1)) : 0;
 }
 
 static void test_moe_coverage(void **state)
@@ -480,11 +487,12 @@ static void test_moe_coverage(void **state)
 	cube *c = build(f, 4);
 	static const char *names[4] = {"true 0", "below 1 margin", "1-3 margins", ">= 3 margins"};
 	uint64_t divs[3] = {20, 200, 2000};
-	int ok = 1;
+	int ok = 1, judge = !getenv("TIPSTAT_UNDER_VALGRIND");
+	int reps = judge ? REPS_FULL : REPS_VALGRIND;
 	for (int l = 0; l < 3; l++) {
 		cov_group g[5];
 		memset(g, 0, sizeof g);
-		coverage_at(c, RHO1 / divs[l], 20261205 + (unsigned long)l, g);
+		coverage_at(c, RHO1 / divs[l], 20261205 + (unsigned long)l, reps, g);
 		double all = (double)g[4].in / (double)g[4].n;
 		print_message("rho/%llu: coverage %.4f (se %.4f) over all %zu published cell-releases\n",
 		              (unsigned long long)divs[l], all, cov_se(&g[4]), g[4].n);
@@ -503,7 +511,10 @@ static void test_moe_coverage(void **state)
 		}
 		ok &= g[0].n > 1000 && g[3].n + g[2].n > 1000;
 	}
-	assert_true(ok);
+	if (judge)
+		assert_true(ok);
+	else
+		print_message("coverage not judged: %d releases per level under valgrind\n", reps);
 	cube_free(c);
 	free(f);
 }

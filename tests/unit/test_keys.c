@@ -458,6 +458,50 @@ static void test_no_overwrite(void **state)
 	diag_free(&d);
 }
 
+/* The public file of a secret is written again byte for byte (the state a
+ * crash between keygen's two commits leaves is repaired), never over an
+ * existing file, and only for secrets that have a public half. */
+static void test_public_of(void **state)
+{
+	(void)state;
+	diag d = DIAG_INIT;
+	char before[8192];
+	assert_int_equal(keys_generate_office("CHL", 0, P("o.sec"), P("o.pub"), &d), 0);
+	snprintf(before, sizeof before, "%s", read_text(P("o.pub")));
+	assert_int_equal(keys_save_public_of(P("o.sec"), P("o.pub"), &d), -1);
+	assert_int_equal(d.code, EX_CANTCREAT);
+	diag_reset(&d);
+	assert_int_equal(unlink(P("o.pub")), 0);
+	assert_int_equal(keys_save_public_of(P("o.sec"), P("o.pub"), &d), 0);
+	assert_string_equal(read_text(P("o.pub")), before);
+	assert_int_equal(file_mode(P("o.pub")), 0644);
+
+	assert_int_equal(keys_generate_aggregator(1, P("a.sec"), P("a.pub"), &d), 0);
+	snprintf(before, sizeof before, "%s", read_text(P("a.pub")));
+	assert_int_equal(keys_save_public_of(P("a.sec"), P("a2.pub"), &d), 0);
+	assert_string_equal(read_text(P("a2.pub")), before);
+	keys_aggregator_public ap;
+	assert_int_equal(keys_load_aggregator_public(P("a2.pub"), &ap, &d), 0);
+	assert_int_equal(ap.info.demo, 1);
+
+	/* no public half: a pseudonym key, or a public file itself */
+	assert_int_equal(keys_generate_pseudonym(0, P("p.key"), &d), 0);
+	int n = dir_entries();
+	assert_int_equal(keys_save_public_of(P("p.key"), P("p.pub"), &d), -1);
+	assert_int_equal(d.code, EX_USAGE);
+	assert_non_null(strstr(d.msg, "no public half"));
+	diag_reset(&d);
+	assert_int_equal(keys_save_public_of(P("a.pub"), P("a3.pub"), &d), -1);
+	assert_int_equal(d.code, EX_USAGE);
+	diag_reset(&d);
+	/* a secret others can read is refused before anything is written */
+	assert_int_equal(chmod(P("o.sec"), 0644), 0);
+	assert_int_equal(keys_save_public_of(P("o.sec"), P("o2.pub"), &d), -1);
+	assert_int_equal(d.code, EX_NOPERM);
+	assert_int_equal(dir_entries(), n);
+	diag_free(&d);
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -587,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup(test_pseudonym, per_test),
 		cmocka_unit_test_setup(test_secret_permissions, per_test),
 		cmocka_unit_test_setup(test_no_overwrite, per_test),
+		cmocka_unit_test_setup(test_public_of, per_test),
 		cmocka_unit_test_setup(test_malformed, per_test),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
