@@ -55,6 +55,23 @@ int sqlx_commit(sqlite3 *db, const char *what, diag *d)
 	return sqlx_rollback(db);
 }
 
+int sqlx_has_table(sqlite3 *db, const char *name, int *has, diag *d)
+{
+	*has = 0;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+	                            -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlx_fail(db, rc, "schema", d);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlx_fail(db, rc, "schema", d);
+	return 0;
+}
+
 void sqlx_now_utc(char ts[SQLX_TS_LEN])
 {
 	time_t t = time(NULL);

@@ -34,6 +34,11 @@ int sqlx_begin(sqlite3 *db, const char *what, diag *d);
 int sqlx_commit(sqlite3 *db, const char *what, diag *d);
 /* Roll back the open transaction, if any; returns -1 (for `return`). */
 int sqlx_rollback(sqlite3 *db);
+/* *has = whether a table of that name exists.  Readers use it instead of
+ * creating a module's tables on first use: a command that fails must not
+ * leave even an empty table behind, so tables are created only inside the
+ * transaction that first writes them. */
+int sqlx_has_table(sqlite3 *db, const char *name, int *has, diag *d);
 /* The current UTC time as stored in the warehouse. */
 void sqlx_now_utc(char ts[SQLX_TS_LEN]);
 

@@ -84,8 +84,12 @@ int dpstore_get(sqlite3 *db, const char *name, dpstore_release *out, int *found,
 {
 	memset(out, 0, sizeof *out);
 	*found = 0;
-	if (dpstore_init(db, d) != 0)
+	int has_m, has_r;
+	if (sqlx_has_table(db, "dp_measurement", &has_m, d) != 0 ||
+	    sqlx_has_table(db, "release", &has_r, d) != 0)
 		return -1;
+	if (!has_m || !has_r)
+		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT r.id, r.as_of_seq, m.rho_nano, m.seeded, m.n_cells, "
 	                       "m.data FROM release r JOIN dp_measurement m ON m.release_id = r.id "

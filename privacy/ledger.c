@@ -357,16 +357,11 @@ int ledger_init(sqlite3 *db, diag *d)
 /* 1 when the ledger's tables exist (a read-only warehouse may predate them). */
 static int tables_exist(sqlite3 *db, int *exists, diag *d)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-	                            "AND name IN ('ledger_budget', 'ledger_spend')", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sqlx_fail(db, rc, DB_WHAT, d);
-	rc = sqlite3_step(st);
-	*exists = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 2;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return sqlx_fail(db, rc, DB_WHAT, d);
+	int b, sp;
+	if (sqlx_has_table(db, "ledger_budget", &b, d) != 0 ||
+	    sqlx_has_table(db, "ledger_spend", &sp, d) != 0)
+		return -1;
+	*exists = b && sp;
 	return 0;
 }
 
@@ -395,8 +390,8 @@ static int read_budget(sqlite3 *db, const char *budget, int *found, int64_t *tot
 	return 0;
 }
 
-int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t total,
-                     diag *d)
+/* A budget name and total a budget may have (before any transaction). */
+static int total_args(const char *budget, int64_t total, diag *d)
 {
 	if (!ledger_valid_name(budget))
 		return diag_fail(d, EX_USAGE, "budget name '%s': use 1-64 of A-Z a-z 0-9 _ . : -",
@@ -404,14 +399,18 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 	if (total < 0 || total > LEDGER_MAX_UNITS)
 		return diag_fail(d, EX_DATAERR, "budget '%s': a total must be between 0 and %lld rho",
 		                 budget, (long long)LEDGER_MAX_RHO);
-	if (ledger_init(db, d) != 0)
-		return -1;
-	if (sqlx_begin(db, DB_WHAT, d) != 0)
+	return 0;
+}
+
+int ledger_set_total_tx(sqlite3 *db, const char *actor, const char *budget, int64_t total,
+                        diag *d)
+{
+	if (total_args(budget, total, d) != 0 || ledger_init(db, d) != 0)
 		return -1;
 	int found;
 	int64_t old_total, spent;
 	if (read_budget(db, budget, &found, &old_total, &spent, d) != 0)
-		return sqlx_rollback(db);
+		return -1;
 	char t[LEDGER_RHO_STR], o[LEDGER_RHO_STR], s[LEDGER_RHO_STR];
 	ledger_format_rho(total, t);
 	ledger_format_rho(old_total, o);
@@ -419,14 +418,14 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 	if (total < spent) {
 		diag_fail(d, EX_DATAERR, "budget '%s': a total of %s rho is below the %s rho already "
 		          "spent; spending cannot be undone", budget, t, s);
-		return sqlx_rollback(db);
+		return -1;
 	}
 	char detail[256], ts[SQLX_TS_LEN];
 	snprintf(detail, sizeof detail, "budget=%s total=%s previous=%s spent=%s", budget, t,
 	         found ? o : "none", s);
 	int64_t seq;
 	if (audit_append(db, actor, "budget.set", detail, &seq, d) != 0)
-		return sqlx_rollback(db);
+		return -1;
 	sqlx_now_utc(ts);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db,
@@ -435,20 +434,26 @@ int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t
 	                                  : "INSERT INTO ledger_budget(name, total, created, "
 	                                    "updated, audit_seq) VALUES(?1, ?2, ?3, ?3, ?4)",
 	                            -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlx_fail(db, rc, DB_WHAT, d);
-		return sqlx_rollback(db);
-	}
+	if (rc != SQLITE_OK)
+		return sqlx_fail(db, rc, DB_WHAT, d);
 	sqlite3_bind_text(st, 1, budget, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, total);
 	sqlite3_bind_text(st, 3, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, seq);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		sqlx_fail(db, rc, DB_WHAT, d);
+	if (rc != SQLITE_DONE)
+		return sqlx_fail(db, rc, DB_WHAT, d);
+	return 0;
+}
+
+int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t total,
+                     diag *d)
+{
+	if (total_args(budget, total, d) != 0 || sqlx_begin(db, DB_WHAT, d) != 0)
+		return -1;
+	if (ledger_set_total_tx(db, actor, budget, total, d) != 0)
 		return sqlx_rollback(db);
-	}
 	return sqlx_commit(db, DB_WHAT, d);
 }
 
@@ -626,10 +631,10 @@ int ledger_charge(sqlite3 *db, const char *actor, const char *budget, const char
 	char canon[LEDGER_SPLIT_MAX + 1];
 	if (charge_args(budget, what, rho, split, canon, d) != 0)
 		return -1;
-	if (ledger_init(db, d) != 0)
-		return -1;
 	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
+	if (ledger_init(db, d) != 0)
+		return sqlx_rollback(db);
 	int found;
 	int64_t total, spent;
 	if (read_budget(db, budget, &found, &total, &spent, d) != 0)

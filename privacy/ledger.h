@@ -106,13 +106,19 @@ int ledger_split_canon(const char *split, int64_t rho, char *out, size_t out_siz
 
 /* --- the ledger ------------------------------------------------------------- */
 
-/* Create the tables if missing (idempotent; may run inside a transaction). */
+/* Create the tables if missing (idempotent).  Writers call it inside their
+ * transaction, so a rolled-back write leaves no empty table behind. */
 int ledger_init(sqlite3 *db, diag *d);
 /* Set (create, raise or lower) budget's total to total nano-rho, in its own
  * transaction with the audit entry "budget.set".  A total below what is
  * already spent is refused (EX_DATAERR, naming both). */
 int ledger_set_total(sqlite3 *db, const char *actor, const char *budget, int64_t total,
                      diag *d);
+/* The same inside the caller's open transaction (the caller commits, or
+ * rolls back on -1): for a command whose budget change must land together
+ * with its other writes (researcher grant and raise). */
+int ledger_set_total_tx(sqlite3 *db, const char *actor, const char *budget, int64_t total,
+                        diag *d);
 /* Total and spent (nano-rho) of budget; unknown budget: EX_DATAERR.  Works
  * on a read-only connection, also before ledger_init. */
 int ledger_get(sqlite3 *db, const char *budget, int64_t *total, int64_t *spent, diag *d);

@@ -990,13 +990,24 @@ int qry_ask(wh *w, const codelists *cl, const req_request *r, const char *text, 
 	return qry_ask_to(w, cl, r, text, len, rng, now, NULL, NULL, out, d);
 }
 
+/* BEGIN IMMEDIATE, then the answer store's and the ledger's tables: made
+ * inside the transaction, so a failed query leaves no empty table. */
+static int begin_tx(sqlite3 *db, diag *d)
+{
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
+		return -1;
+	if (qry_init(db, d) != 0 || ledger_init(db, d) != 0)
+		return sqlx_rollback(db);
+	return 0;
+}
+
 int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
                dprng *rng, const char *now, qry_sink sink, void *arg, qry_answer *out,
                diag *d)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3 *db = wh_db(w);
-	if (rsr_init(db, d) != 0 || qry_init(db, d) != 0 || ledger_init(db, d) != 0)
+	if (rsr_init(db, d) != 0)
 		return -1;
 	if (req_question(r, out->question, sizeof out->question, out->qid, d) != 0)
 		return -1;
@@ -1021,7 +1032,7 @@ int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *tex
 		return -1;
 	/* the store first: free answers need no data and no noise */
 	int done;
-	if (sqlx_begin(db, DB_WHAT, d) != 0)
+	if (begin_tx(db, d) != 0)
 		return -1;
 	if (try_store(db, cl, r, rho, out->seeded, out, &done, d) != 0)
 		return sqlx_rollback(db);
@@ -1049,7 +1060,7 @@ int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *tex
 		free(body.p);
 		return -1;
 	}
-	if (sqlx_begin(db, DB_WHAT, d) != 0) {
+	if (begin_tx(db, d) != 0) {
 		free(body.p);
 		return -1;
 	}

@@ -65,13 +65,13 @@ int relreg_record(sqlite3 *db, const char *actor, const relreg_info *r, int64_t 
 		if (!ledger_valid_name(r->budget))
 			return diag_fail(d, EX_USAGE, "budget name '%s': use 1-64 of A-Z a-z 0-9 _ . : -",
 			                 r->budget);
-		if (ledger_init(db, d) != 0)
-			return -1;
 	}
-	if (relreg_init(db, d) != 0)
-		return -1;
+	/* the tables are made inside the transaction: a refused release
+	 * leaves no trace, not even an empty table */
 	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
+	if ((r->budget && ledger_init(db, d) != 0) || relreg_init(db, d) != 0)
+		return sqlx_rollback(db);
 	char detail[AUDIT_DETAIL_MAX], ts[SQLX_TS_LEN];
 	snprintf(detail, sizeof detail, "name=%s method=%s as_of=%lld rho=%.9g private=%d %s",
 	         r->name, r->method, (long long)r->as_of_seq, r->rho, r->private_ ? 1 : 0,
@@ -131,8 +131,11 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 {
 	*out = NULL;
 	*n = 0;
-	if (relreg_init(db, d) != 0)
+	int has;
+	if (sqlx_has_table(db, "release", &has, d) != 0)
 		return -1;
+	if (!has)
+		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT id, name, method, created, as_of_seq, rho, private "
 	                       "FROM release ORDER BY id", -1, &st, NULL) != SQLITE_OK)
@@ -165,8 +168,11 @@ int relreg_list(sqlite3 *db, relreg_entry **out, size_t *n, diag *d)
 int relreg_exists(sqlite3 *db, const char *name, int *exists, diag *d)
 {
 	*exists = 0;
-	if (relreg_init(db, d) != 0)
+	int has;
+	if (sqlx_has_table(db, "release", &has, d) != 0)
 		return -1;
+	if (!has)
+		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM release WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
 		return sqlx_fail(db, SQLITE_IOERR, DB_WHAT, d);

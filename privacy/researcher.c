@@ -70,34 +70,42 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	unsigned char tmp[32];
 	if (crypto_sign_ed25519_pk_to_curve25519(tmp, pk) != 0)
 		return diag_fail(d, EX_DATAERR, "researcher '%s': not a valid Ed25519 public key", id);
-	if (rsr_init(db, d) != 0)
+	/* one transaction: the table (on first use), the checks, the budget
+	 * and the account land together or not at all */
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
 		return -1;
+	if (rsr_init(db, d) != 0)
+		return sqlx_rollback(db);
 	rsr_account a;
 	diag d2 = DIAG_INIT;
 	int exists = rsr_get(db, id, &a, &d2) == 0;
 	diag_free(&d2);
-	if (exists)
-		return diag_fail(d, EX_DATAERR, "researcher '%s' already has an account (raise, or "
-		                 "revoke it; ids are never reused)", id);
+	if (exists) {
+		diag_fail(d, EX_DATAERR, "researcher '%s' already has an account (raise, or revoke "
+		          "it; ids are never reused)", id);
+		return sqlx_rollback(db);
+	}
 	{
 		sqlite3_stmt *q;
 		int qrc = sqlite3_prepare_v2(db, "SELECT id FROM rsr_account WHERE public_key = ?", -1,
 		                             &q, NULL);
-		if (qrc != SQLITE_OK)
-			return sqlx_fail(db, qrc, DB_WHAT, d);
+		if (qrc != SQLITE_OK) {
+			sqlx_fail(db, qrc, DB_WHAT, d);
+			return sqlx_rollback(db);
+		}
 		sqlite3_bind_blob(q, 1, pk, 32, SQLITE_STATIC);
 		qrc = sqlite3_step(q);
 		sqlite3_finalize(q);
-		if (qrc == SQLITE_ROW)
-			return diag_fail(d, EX_DATAERR, "researcher '%s': that public key already belongs "
-			                 "to another account", id);
+		if (qrc == SQLITE_ROW) {
+			diag_fail(d, EX_DATAERR, "researcher '%s': that public key already belongs to "
+			          "another account", id);
+			return sqlx_rollback(db);
+		}
 	}
 	char budget[64];
 	rsr_budget_name(id, budget, sizeof budget);
-	if (ledger_set_total(db, actor, budget, rho, d) != 0)
-		return -1;
-	if (sqlx_begin(db, DB_WHAT, d) != 0)
-		return -1;
+	if (ledger_set_total_tx(db, actor, budget, rho, d) != 0)
+		return sqlx_rollback(db);
 	unsigned char kid[KEYS_ID_BYTES];
 	char kid_hex[KEYS_ID_HEX], r[LEDGER_RHO_STR], detail[256], ts[SQLX_TS_LEN];
 	keys_id(pk, kid);
@@ -144,17 +152,17 @@ int rsr_raise(sqlite3 *db, const char *actor, const char *id, int64_t rho, const
 		return -1;
 	if (expires && !rsr_valid_date(expires))
 		return diag_fail(d, EX_USAGE, "expiry '%s': use YYYY-MM-DD", expires);
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
+		return -1;
 	rsr_account a;
 	if (rsr_get(db, id, &a, d) != 0) {
 		d->code = EX_DATAERR;
-		return -1;
+		return sqlx_rollback(db);
 	}
 	char budget[64];
 	rsr_budget_name(id, budget, sizeof budget);
-	if (rho >= 0 && ledger_set_total(db, actor, budget, rho, d) != 0)
-		return -1;
-	if (sqlx_begin(db, DB_WHAT, d) != 0)
-		return -1;
+	if (rho >= 0 && ledger_set_total_tx(db, actor, budget, rho, d) != 0)
+		return sqlx_rollback(db);
 	char r[LEDGER_RHO_STR], detail[256];
 	ledger_format_rho(rho >= 0 ? rho : a.total, r);
 	snprintf(detail, sizeof detail, "researcher=%s rho=%s expires=%s", id, r,
@@ -185,16 +193,17 @@ int rsr_revoke(sqlite3 *db, const char *actor, const char *id, diag *d)
 {
 	if (check_id(id, d) != 0)
 		return -1;
+	if (sqlx_begin(db, DB_WHAT, d) != 0)
+		return -1;
 	rsr_account a;
 	if (rsr_get(db, id, &a, d) != 0) {
 		d->code = EX_DATAERR;
-		return -1;
+		return sqlx_rollback(db);
 	}
-	if (a.revoked_at[0])
-		return diag_fail(d, EX_DATAERR, "researcher '%s' was already revoked at %s", id,
-		                 a.revoked_at);
-	if (sqlx_begin(db, DB_WHAT, d) != 0)
-		return -1;
+	if (a.revoked_at[0]) {
+		diag_fail(d, EX_DATAERR, "researcher '%s' was already revoked at %s", id, a.revoked_at);
+		return sqlx_rollback(db);
+	}
 	char detail[128], ts[SQLX_TS_LEN];
 	snprintf(detail, sizeof detail, "researcher=%s", id);
 	if (audit_append(db, actor, "researcher.revoke", detail, NULL, d) != 0)
@@ -218,21 +227,6 @@ int rsr_revoke(sqlite3 *db, const char *actor, const char *id, diag *d)
 	return sqlx_commit(db, DB_WHAT, d);
 }
 
-static int table_exists(sqlite3 *db, int *yes, diag *d)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-	                            "name = 'rsr_account'", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sqlx_fail(db, rc, DB_WHAT, d);
-	rc = sqlite3_step(st);
-	*yes = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlx_fail(db, rc, DB_WHAT, d);
-	return 0;
-}
-
 static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -244,7 +238,7 @@ static int read_rows(sqlite3 *db, const char *id, rsr_account **out, size_t *n, 
 	*out = NULL;
 	*n = 0;
 	int yes = 0;
-	if (table_exists(db, &yes, d) != 0)
+	if (sqlx_has_table(db, "rsr_account", &yes, d) != 0)
 		return -1;
 	if (!yes)
 		return 0;

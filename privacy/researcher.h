@@ -52,7 +52,11 @@ void rsr_budget_name(const char *id, char *buf, size_t size);
 int rsr_valid_date(const char *s);
 
 int rsr_init(sqlite3 *db, diag *d);
-/* Create an account with a budget of rho nano-rho, expiring after
+/* grant, raise and revoke are each one transaction: their checks, the
+ * budget change (ledger_set_total_tx, audited "budget.set") and the account
+ * change with its audit entry commit together or not at all.
+ *
+ * Create an account with a budget of rho nano-rho, expiring after
  * `expires`.  A known id is refused (EX_DATAERR); so is a key already used
  * by another account. */
 int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned char pk[32],

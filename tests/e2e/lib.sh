@@ -215,9 +215,10 @@ nothing_like() {
 # command must not change: the audit chain verified and its head, the trust
 # store, budgets and spends, researchers and submissions, and (with the
 # sqlite3 shell) PRAGMA integrity_check, the schema version and the hash of
-# every row (the INSERT lines of a .dump).  An empty table a module creates
-# on first use (CREATE TABLE IF NOT EXISTS, outside the command's
-# transaction) is not a change; a row is.
+# every row (the INSERT lines of a .dump), and the names of every table,
+# index and trigger: a module creates its tables inside the transaction
+# that first writes them, so a failed command leaves not even an empty
+# table.
 # Compare two with wh_unchanged "$before".
 wh_fingerprint() {
 	"$TIPSTAT" log verify >/dev/null || die "the audit chain does not verify"
@@ -236,6 +237,7 @@ wh_fingerprint() {
 		ic=$(sqlite3 "$db" 'PRAGMA integrity_check')
 		[ "$ic" = ok ] || die "integrity_check: $ic"
 		sqlite3 "$db" 'PRAGMA user_version'
+		sqlite3 "$db" "SELECT type || ' ' || name FROM sqlite_master ORDER BY name" | tr '\n' ' '; echo
 		sqlite3 "$db" .dump | grep '^INSERT INTO' | sha256sum
 	fi
 }

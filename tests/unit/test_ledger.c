@@ -347,7 +347,9 @@ static void test_unknown_budget(void **state)
 	assert_int_equal(d.code, EX_NOPERM);
 	assert_non_null(strstr(d.msg, "no budget named 'researcher:r1'"));
 	assert_int_equal(n_audit(db), 0);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM ledger_spend"), 0);
+	/* refused: not even the ledger's tables were left behind */
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE "
+	                            "'ledger%'"), 0);
 	/* a zero charge against no budget is refused too: no budget, no spending */
 	diag_reset(&d);
 	assert_int_equal(ledger_charge(db, "test", "nobody", "q1", 0, NULL, NULL, &d), -1);
@@ -528,6 +530,38 @@ static void test_relreg_charged(void **state)
 	diag_free(&d);
 }
 
+/* A refused release on a fresh warehouse leaves no trace, not even the
+ * empty tables of the register and the ledger: they are made inside the
+ * transaction that first writes them, and the readers do not make them. */
+static void test_refused_leaves_no_table(void **state)
+{
+	sqlite3 *db = *state;
+	diag d = DIAG_INIT;
+	const char *tables = "SELECT count(*) FROM sqlite_master WHERE name IN "
+	                     "('release', 'ledger_budget', 'ledger_spend')";
+	int64_t before = count_rows(db, "SELECT count(*) FROM sqlite_master");
+	int exists = 1;
+	relreg_entry *e = NULL;
+	size_t n = 9;
+	assert_int_equal(relreg_exists(db, "x", &exists, &d), 0);
+	assert_int_equal(exists, 0);
+	assert_int_equal(relreg_list(db, &e, &n, &d), 0);
+	assert_int_equal(n, 0);
+	relreg_info r = {.name = "dp1", .method = "dp", .as_of_seq = 1, .rho = 0.5, .private_ = 1,
+	                 .budget = "nothere"};
+	int64_t id;
+	assert_int_equal(relreg_record(db, "protect", &r, &id, &d), -1);
+	assert_int_equal(d.code, EX_NOPERM);
+	assert_int_equal(count_rows(db, tables), 0);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master"), before);
+	assert_int_equal(n_audit(db), 0);
+	/* the first release that succeeds makes the register */
+	relreg_info plain = {.name = "k1", .method = "kanon", .as_of_seq = 1, .private_ = 1};
+	assert_int_equal(relreg_record(db, "protect", &plain, &id, &d), 0);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM release"), 1);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +577,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_guards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relreg_charged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_leaves_no_table, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }

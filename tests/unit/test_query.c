@@ -316,7 +316,10 @@ static void test_sink_failure_charges_nothing(void **state)
 	assert_string_equal(l.body, "001,2023,F,1,0,1\n001,2023,M,1,0,1\n001,2023,O,0,0,1\n"
 	                            "001,2023,U,0,0,1\n001,2024,F,1,0,1\n001,2024,M,0,0,1\n"
 	                            "001,2024,O,0,0,1\n001,2024,U,1,0,1\n");
-	assert_int_equal(count_rows(w, "SELECT count(*) FROM qry_answer"), 0);
+	/* nothing stored: the answer store was never even made (its table is
+	 * created inside the transaction the failure rolled back) */
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM sqlite_master WHERE name = "
+	                            "'qry_answer'"), 0);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM ledger_spend"), 0);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit"), audit0);
 	/* the sink works: called once, charged, stored */
@@ -410,6 +413,38 @@ static void test_accounts(void **state)
 	assert_int_equal(rsr_list(db, &list, &n, &d), 0);
 	assert_int_equal(n, 1);
 	free(list);
+	/* a grant whose last write fails leaves nothing, not even its budget:
+	 * the budget and the account are one transaction (a trigger here makes
+	 * the account insert fail after the budget was set) */
+	int64_t audit0 = count_rows(w, "SELECT count(*) FROM audit");
+	assert_int_equal(sqlite3_exec(db, "CREATE TEMP TRIGGER no_acct BEFORE INSERT ON rsr_account "
+	                              "BEGIN SELECT RAISE(ABORT, 'injected'); END", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	unsigned char pk_c[32], sk_c[64];
+	crypto_sign_keypair(pk_c, sk_c);
+	assert_int_equal(rsr_grant(db, "agg", "carol", pk_c, half, "2027-06-30", &d), -1);
+	/* the trigger's abort is a constraint failure of the insert, reported
+	 * as the insert's key constraint (the key is fresh, so nothing earlier
+	 * refused it) */
+	assert_int_equal(d.code, EX_DATAERR);
+	assert_non_null(strstr(d.msg, "public key already belongs"));
+	diag_reset(&d);
+	assert_int_equal(ledger_get(db, "researcher:carol", &t, &s, &d), -1);
+	assert_int_equal(d.code, EX_DATAERR);
+	diag_reset(&d);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit"), audit0);
+	/* and a raise whose account update fails keeps the old total */
+	assert_int_equal(sqlite3_exec(db, "CREATE TEMP TRIGGER no_upd BEFORE UPDATE ON rsr_account "
+	                              "BEGIN SELECT RAISE(ABORT, 'injected'); END", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(rsr_raise(db, "agg", "alice", 3 * half, "2029-01-31", &d), -1);
+	diag_reset(&d);
+	assert_int_equal(rsr_get(db, "alice", &a, &d), 0);
+	assert_int_equal(a.total, 2 * half);
+	assert_string_equal(a.expires, "2028-01-31");
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit"), audit0);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER temp.no_acct; DROP TRIGGER temp.no_upd",
+	                              NULL, NULL, NULL), SQLITE_OK);
 	/* every change audited */
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.grant'"), 1);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'researcher.raise'"), 1);
