@@ -165,16 +165,6 @@ static int run_steps(diag *d)
 	return step;
 }
 
-static int64_t count_of(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
 /* The warehouse after a run: intact, and holding what the steps before the
  * failed one wrote (failed 0: all of them). */
 static void check_after(int failed)
@@ -193,7 +183,7 @@ static void check_after(int failed)
 	if (audit_verify(db, 0, NULL, &r, &d))
 		fail_msg("audit chain after a failed step %d: %s", failed, r.msg);
 	int loaded = failed == 0 || failed > 2;
-	assert_int_equal(count_of(db, "SELECT count(*) FROM submission"), loaded ? 2 : 1);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM submission"), loaded ? 2 : 1);
 	int64_t total, spent;
 	assert_int_equal(ledger_get(db, "releases", &total, &spent, &d), 0);
 	assert_int_equal(spent, failed == 0 ? 1000 : 0);

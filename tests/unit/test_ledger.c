@@ -19,6 +19,7 @@
 #include "aggregator/auditlog.h"
 #include "privacy/ledger.h"
 #include "privacy/relreg.h"
+#include "wh_fixture.h"
 
 #define U LEDGER_UNITS_PER_RHO
 
@@ -205,17 +206,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int64_t count_rows(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-static int64_t n_audit(sqlite3 *db) { return count_rows(db, "SELECT count(*) FROM audit"); }
+static int64_t n_audit(sqlite3 *db) { return fx_count(db, "SELECT count(*) FROM audit"); }
 
 static void set_ok(sqlite3 *db, const char *budget, const char *rho)
 {
@@ -348,7 +339,7 @@ static void test_unknown_budget(void **state)
 	assert_non_null(strstr(d.msg, "no budget named 'researcher:r1'"));
 	assert_int_equal(n_audit(db), 0);
 	/* refused: not even the ledger's tables were left behind */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE "
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE "
 	                            "'ledger%'"), 0);
 	/* a zero charge against no budget is refused too: no budget, no spending */
 	diag_reset(&d);
@@ -478,7 +469,7 @@ static void test_relreg_charged(void **state)
 	assert_int_equal(sp[0].rho, 750000000);
 	assert_string_equal(sp[0].split, "country:0.5,region:0.25");
 	/* the spend points at the release's own audit entry */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM audit a JOIN ledger_spend s ON "
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM audit a JOIN ledger_spend s ON "
 	                            "s.audit_seq = a.seq WHERE a.action = 'release.create' AND "
 	                            "a.detail LIKE '%name=dp2024 %budget=releases "
 	                            "split=country:0.5,region:0.25'"), 1);
@@ -495,15 +486,15 @@ static void test_relreg_charged(void **state)
 	assert_int_equal(relreg_exists(db, "dp2025", &exists, &d), 0);
 	assert_int_equal(exists, 0);
 	assert_int_equal(n_audit(db), audit_before);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM ledger_spend"), 1);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM release"), 1);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM ledger_spend"), 1);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM release"), 1);
 	/* an unknown budget refuses the release too */
 	diag_reset(&d);
 	r.budget = "elsewhere";
 	r.rho = 0.25;
 	assert_int_equal(relreg_record(db, "protect", &r, &id, &d), -1);
 	assert_int_equal(d.code, EX_NOPERM);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM release"), 1);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM release"), 1);
 	/* a rho the ledger cannot hold exactly, or a split that does not add up */
 	diag_reset(&d);
 	r.budget = "releases";
@@ -525,8 +516,8 @@ static void test_relreg_charged(void **state)
 	/* a release without a budget is not charged (the old behaviour) */
 	relreg_info plain = {.name = "kanon1", .method = "kanon", .as_of_seq = 1, .private_ = 1};
 	assert_int_equal(relreg_record(db, "protect", &plain, &id, &d), 0);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM ledger_spend"), 2);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM release"), 3);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM ledger_spend"), 2);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM release"), 3);
 	diag_free(&d);
 }
 
@@ -539,7 +530,7 @@ static void test_refused_leaves_no_table(void **state)
 	diag d = DIAG_INIT;
 	const char *tables = "SELECT count(*) FROM sqlite_master WHERE name IN "
 	                     "('release', 'ledger_budget', 'ledger_spend')";
-	int64_t before = count_rows(db, "SELECT count(*) FROM sqlite_master");
+	int64_t before = fx_count(db, "SELECT count(*) FROM sqlite_master");
 	int exists = 1;
 	relreg_entry *e = NULL;
 	size_t n = 9;
@@ -552,13 +543,13 @@ static void test_refused_leaves_no_table(void **state)
 	int64_t id;
 	assert_int_equal(relreg_record(db, "protect", &r, &id, &d), -1);
 	assert_int_equal(d.code, EX_NOPERM);
-	assert_int_equal(count_rows(db, tables), 0);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master"), before);
+	assert_int_equal(fx_count(db, tables), 0);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM sqlite_master"), before);
 	assert_int_equal(n_audit(db), 0);
 	/* the first release that succeeds makes the register */
 	relreg_info plain = {.name = "k1", .method = "kanon", .as_of_seq = 1, .private_ = 1};
 	assert_int_equal(relreg_record(db, "protect", &plain, &id, &d), 0);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM release"), 1);
+	assert_int_equal(fx_count(db, "SELECT count(*) FROM release"), 1);
 	diag_free(&d);
 }
 

@@ -92,12 +92,7 @@ static char *signed_req(const char *text, const unsigned char *sk, req_request *
 
 static int64_t count_rows(wh *w, const char *sql)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(wh_db(w), sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return fx_count(wh_db(w), sql);
 }
 
 static int ask(wh *w, const char *text, const unsigned char *sk, const char *now, dprng *rng,

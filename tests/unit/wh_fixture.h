@@ -1,6 +1,7 @@
 /* wh_fixture: canonical records submissions written by hand, for the tests
  * that need a warehouse with something in it (test_whcube, test_query,
- * test_alloc_sqlite).  A submission is the canonical CSV an ingest would
+ * test_alloc_sqlite), and a row count for any test holding a database
+ * (test_ledger too).  A submission is the canonical CSV an ingest would
  * have produced plus its manifest, whose output hash and row count are
  * worked out here from the text, so a test states only the rows.
  * Header-only (static inline, so a test may use only some of it).
@@ -9,6 +10,8 @@
 #define TIPSTAT_TEST_WH_FIXTURE_H
 
 #include <sodium.h>
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,17 @@
 #define FX_K1 "11111111111111111111111111111111"
 #define FX_K2 "22222222222222222222222222222222"
 #define FX_K3 "33333333333333333333333333333333"
+
+/* The single integer a query such as "SELECT count(*) ..." returns. */
+static inline int64_t fx_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
 
 /* Remove a test's temporary directory tree: 0, or -1 (for a teardown). */
 static inline int fx_rm_tree(const char *dir)
