@@ -16,6 +16,7 @@
 #include "core/atomic.h"
 #include "privacy/recrel.h"
 #include "privacy/relreg.h"
+#include "privacy/release.h"
 
 static const char usage_text[] =
 "usage: tipstat protect --method METHOD --name NAME -o DIR [options]\n"
@@ -91,7 +92,7 @@ static int protect_kanon(const protect_opts *po, wh *w, const codelists *cl, dia
 	if (atomic_open(path, 0644, &af, d) != 0)
 		goto done;
 	fprintf(af.fp,
-	        "{\n  \"format\": \"tipstat-release-1\",\n  \"name\": \"%s\",\n"
+	        "{\n  \"format\": \"" REL_FORMAT "\",\n  \"name\": \"%s\",\n"
 	        "  \"method\": \"kanon\",\n  \"private\": true,\n  \"notice\": \"\",\n"
 	        "  \"params\": {\"k\": %u, \"l\": %u, \"indicator\": \"%s\", "
 	        "\"max_suppress_pct\": %g},\n"

@@ -7,7 +7,7 @@
  *
  *   release.csv   UTF-8, LF, one row per published cell, header exactly
  *     geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe_lo,moe_hi,flags,countries
- *   release.json  {"format": "tipstat-release-1", "name", "created",
+ *   release.json  {"format": "tipstat-release-2", "name", "created",
  *                  "method": "suppression"|"dp"|"none", "private",
  *                  "notice", "params": {...}, "rho", "seed",
  *                  "submissions": [{"country","periods","version","id"}],
@@ -58,7 +58,7 @@
 #include "core/diag.h"
 #include "core/hmap.h"
 
-#define REL_FORMAT "tipstat-release-1"
+#define REL_FORMAT "tipstat-release-2" /* 2: moe split into moe_lo, moe_hi */
 #define REL_CSV_HEADER \
 	"geo_kind,geo,period,indicator,slot,status,value,lo,hi,moe_lo,moe_hi,flags,countries"
 #define REL_UNBOUNDED CUBE_UNBOUNDED   /* hi of an interval with no bound */

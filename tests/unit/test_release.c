@@ -18,7 +18,7 @@
 #include "privacy/release.h"
 
 static const char *JSON_OK =
-	"{\"format\":\"tipstat-release-1\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
+	"{\"format\":\"tipstat-release-2\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
 	"\"method\":\"suppression\",\"private\":true,\"notice\":\"\",\"params\":{\"k\":5},"
 	"\"rho\":null,\"seed\":null,\"submissions\":[],\"audit\":{}}";
 
@@ -384,18 +384,21 @@ static void test_malformed_json(void **state)
 	const char *csv = REL_CSV_HEADER "\n";
 	struct { const char *json, *expect; } cases[] = {
 		{"{\"format\":\"other\"}", "format is \"other\""},
+		/* version 1 had one symmetric moe column: refused, not misread */
+		{"{\"format\":\"tipstat-release-1\"}",
+		 "format is \"tipstat-release-1\", expected \"tipstat-release-2\""},
 		{"{", "r.json:1:2"},
 		{"[]", "must hold a JSON object"},
-		{"{\"format\":\"tipstat-release-1\",\"name\":\"t\",\"created\":\"yesterday\","
+		{"{\"format\":\"tipstat-release-2\",\"name\":\"t\",\"created\":\"yesterday\","
 		 "\"method\":\"dp\",\"private\":true,\"notice\":\"\",\"params\":{},"
 		 "\"rho\":1,\"seed\":3,\"submissions\":[],\"audit\":{}}", "created must be"},
-		{"{\"format\":\"tipstat-release-1\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
+		{"{\"format\":\"tipstat-release-2\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
 		 "\"method\":\"none\",\"private\":true,\"notice\":\"\",\"params\":{},"
 		 "\"rho\":null,\"seed\":null,\"submissions\":[],\"audit\":{}}", "cannot be private"},
-		{"{\"format\":\"tipstat-release-1\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
+		{"{\"format\":\"tipstat-release-2\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
 		 "\"method\":\"none\",\"private\":false,\"notice\":\"\",\"params\":{},"
 		 "\"rho\":null,\"seed\":null,\"submissions\":[],\"audit\":{}}", "NOT PRIVATE"},
-		{"{\"format\":\"tipstat-release-1\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
+		{"{\"format\":\"tipstat-release-2\",\"name\":\"t\",\"created\":\"2026-11-24T19:00:00Z\","
 		 "\"method\":\"dp\",\"private\":true,\"notice\":\"\",\"params\":[],"
 		 "\"rho\":-1,\"seed\":null,\"submissions\":[{\"country\":\"AUT\"}],\"audit\":{}}",
 		 "member \"params\" must be an object"},
@@ -418,7 +421,7 @@ static void test_malformed_json(void **state)
 	/* the last case reports all three of its problems */
 	diag d = DIAG_INIT;
 	rel_table t;
-	const char *j = cases[6].json;
+	const char *j = cases[sizeof cases / sizeof cases[0] - 1].json;
 	assert_int_equal(rel_read_mem(csv, strlen(csv), "r.csv", j, strlen(j), "r.json", &t, &d), -1);
 	assert_true(has_item(&d, "rho must be >= 0"));
 	assert_true(has_item(&d, "submissions[0] needs"));
