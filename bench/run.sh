@@ -32,7 +32,7 @@
 #                           a size is not run once a smaller one timed out;
 #                           BENCH_SUPP_SIZES="" skips suppression)
 #   BENCH_DUCKDB=0          skip DuckDB;  BENCH_PROFILE=0  skip perf
-#   BENCH_PROFILE_ROWS      size to profile (default: the middle size)
+#   BENCH_PROFILE_ROWS      size to profile (default: the largest, the 10M file)
 #   BENCH_BEFORE_TIPSTAT=PATH  also time ingest with this (older) binary at
 #                           the largest size: before/after of a speed-up
 #   KEEP=1                  keep the generated files
@@ -206,8 +206,7 @@ sed 's/^field = case_id/drop = identifier/' "$MAP" >"$MAP_NOKEY"
 declare -A BYTES BYTES_SUB BYTES_PKG
 LARGEST=0
 for N in $ROWS; do if [ "$N" -gt "$LARGEST" ]; then LARGEST=$N; fi; done
-NSIZES=$(echo $ROWS | wc -w)
-PROF_N=${BENCH_PROFILE_ROWS:-$(echo $ROWS | tr ' ' '\n' | sort -n | sed -n "$(( (NSIZES + 1) / 2 ))p")}
+PROF_N=${BENCH_PROFILE_ROWS:-$LARGEST}
 for N in $ROWS; do
 	F=$WORK/cases_$N.csv
 	step "$N rows: generate"
