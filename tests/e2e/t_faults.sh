@@ -67,6 +67,27 @@ for delay in 0.001 0.005 0.01 0.02 0.05 0.1; do
 	kills=$((kills + 1))
 done
 n=$((n + kills * 2))
+# --- SIGKILL during seal: the package is whole or absent (a temporary
+# beside it may remain, as after any crash); a package left is the size of
+# an undisturbed one and opens
+ref=$(stat -c %s big.pkg)
+ks=0 ks_whole=0
+for delay in 0.001 0.005 0.01 0.02 0.05 0.1 0.2; do
+	rm -rf ks; mkdir ks
+	kill_after "$delay" $T seal --key chl.key --to agg.key.pub --version 2 bigsub.csv -o ks/pkg
+	if [ -e ks/pkg ]; then
+		[ "$(stat -c %s ks/pkg)" = "$ref" ] || die "a killed seal left a package of the wrong size"
+		ks_whole=$((ks_whole + 1)); cp ks/pkg whole.pkg
+	fi
+	ks=$((ks + 1))
+done
+if [ -e whole.pkg ]; then
+	TIPSTAT_WAREHOUSE="$WORK/scratch.db" $T trust add chl.key.pub >/dev/null
+	TIPSTAT_WAREHOUSE="$WORK/scratch.db" $T accept -q --key agg.key whole.pkg ||
+		die "a package a killed seal left does not open"
+fi
+n=$((n + ks))
+echo "seal: $ks kills, $ks_whole left a whole package"
 # --- SIGKILL during keygen: both files, neither, or (killed between the two
 # commits) the secret alone, which `keygen --public` completes: never a
 # public file without its secret, never a secret that cannot be used
