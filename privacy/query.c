@@ -1007,8 +1007,6 @@ int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *tex
 {
 	memset(out, 0, sizeof *out);
 	sqlite3 *db = wh_db(w);
-	if (rsr_init(db, d) != 0)
-		return -1;
 	if (req_question(r, out->question, sizeof out->question, out->qid, d) != 0)
 		return -1;
 	out->seeded = dprng_is_seeded(rng);
