@@ -131,6 +131,46 @@ static int64_t moe_k(int64_t rho, int64_t moe1, int64_t k)
 	return (int64_t)ceil(1.6448536269514722 * sqrt((double)k * s2));
 }
 
+/* --- 90% intervals (query.h) ------------------------------------------------ */
+
+int qry_interval_new(int64_t rho, qry_interval *iv, diag *d)
+{
+	uint64_t num, den;
+	if (rho < 1)
+		return diag_fail(d, EX_SOFTWARE, "an answer's rho must be positive");
+	qry_sigma2(rho, &num, &den);
+	iv->s2 = (double)num / (double)den;
+	/* P(Z <= m) = (1 + P(|Z| <= m)) / 2 for a symmetric Z: the one-sided
+	 * 90% point is the two-sided 80% margin */
+	if (dp_gauss_moe(num, den, QRY_LEVEL, &iv->m95, d) != 0 ||
+	    dp_gauss_moe(num, den, 2 * QRY_LEVEL - 1, &iv->m90, d) != 0)
+		return -1;
+	return 0;
+}
+
+void qry_interval_of(const qry_interval *iv, int64_t value, int64_t k, int64_t *moe_lo,
+                     int64_t *moe_hi)
+{
+	if (k <= 1) {
+		/* belt: [t - m95, t + m95] from t* = m95 + 1 up (a region
+		 * without 0), [0, t + m90] below */
+		int64_t ts = iv->m95 + 1;
+		int64_t L = value - iv->m90 < ts ? (value > iv->m90 ? value - iv->m90 : 0)
+		                                 : (value - iv->m95 > ts ? value - iv->m95 : ts);
+		*moe_lo = value - L;
+		*moe_hi = iv->m95;
+		return;
+	}
+	/* a sum of k clamped cells: value - T lies between the sum of the k
+	 * noises and the sum of their positive parts (see query.h) */
+	double kk = (double)k, z = 1.6448536269514722, sd = sqrt(iv->s2);
+	int64_t up = (int64_t)ceil(z * sqrt(kk * iv->s2));
+	int64_t down = (int64_t)ceil(kk * sd * 0.3989422804014327 +
+	                             z * sd * sqrt(kk * (0.5 - 0.15915494309189535)));
+	*moe_lo = value < down ? value : down;
+	*moe_hi = up;
+}
+
 /* --- the table of a question ----------------------------------------------- */
 
 typedef struct axis {
@@ -1126,20 +1166,37 @@ int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *tex
 
 int qry_write_csv(const qry_answer *a, FILE *fp, diag *d)
 {
+	qry_interval iv;
+	if (qry_interval_new(a->rho, &iv, d) != 0)
+		return -1;
 	if (a->seeded)
 		fputs("# NOT PRIVATE: made with a test seed\n", fp);
-	fprintf(fp, "%s,value,moe90\n", a->header);
+	fprintf(fp, "%s,value,moe_lo,moe_hi\n", a->header);
 	const char *p = a->body;
 	while (p && *p) {
 		const char *e = strchr(p, '\n');
 		if (!e)
 			e = p + strlen(p);
-		/* drop the last field (k, internal) */
-		const char *c = e;
-		while (c > p && c[-1] != ',')
-			c--;
-		fwrite(p, 1, (size_t)(c - p - 1), fp);
-		fputc('\n', fp);
+		/* fields from the end: k (internal), the stored symmetric margin
+		 * (replaced by the interval), the value */
+		const char *f[3], *c = e;
+		for (int i = 0; i < 3; i++) {
+			while (c > p && c[-1] != ',')
+				c--;
+			f[i] = c;
+			if (c > p)
+				c--;
+		}
+		int commas = 0;
+		for (const char *q = p; q < e; q++)
+			commas += *q == ',';
+		if (commas < 3) /* codes, value, margin, k */
+			return diag_fail(d, EX_SOFTWARE, "answer %lld: malformed line",
+			                 (long long)a->answer_id);
+		int64_t lo, hi, value = strtoll(f[2], NULL, 10), k = strtoll(f[0], NULL, 10);
+		qry_interval_of(&iv, value, k, &lo, &hi);
+		fwrite(p, 1, (size_t)(f[1] - p - 1), fp);
+		fprintf(fp, ",%lld,%lld\n", (long long)lo, (long long)hi);
 		p = *e ? e + 1 : e;
 	}
 	if (ferror(fp))

@@ -90,7 +90,9 @@ typedef struct qry_answer {
 	int seeded;                   /* NOT PRIVATE */
 	size_t n_cells;
 	char *header;                 /* "region,year,sex" (group-by columns) */
-	char *body;                   /* lines "code,...,value,moe90,k\n" */
+	char *body;                   /* lines "code,...,value,moe90,k\n" (moe90: the
+	                                 symmetric margin, kept in the store; the
+	                                 CSV gives the interval instead) */
 } qry_answer;
 
 void qry_answer_free(qry_answer *a);
@@ -119,8 +121,46 @@ typedef int (*qry_sink)(const qry_answer *a, void *arg, diag *d);
 int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
                dprng *rng, const char *now, qry_sink sink, void *arg, qry_answer *out,
                diag *d);
+/* 90% intervals of the answers' cells, [value - moe_lo, value + moe_hi]
+ * (integers), from the rho of the noise behind the answer.
+ *
+ * A fresh (or cached) cell is released as E = max(t + Z, 0), Z discrete
+ * Gaussian.  A symmetric E +- m covers a true count far from 0 90% of the
+ * time but a true 0 whenever Z <= m, about 95%: so the interval is a
+ * Neyman construction for the clamped count.  The acceptance region of t is
+ * [t - m95, t + m95] from t* = m95 + 1 up (m95 = dp_gauss_moe at 90%:
+ * P(|Z| <= m95) >= 0.90; from t*, a region without 0) and [0, t + m90]
+ * below (m90: P(Z <= m90) >= 0.90, the 80% two-sided margin), and the
+ * interval is every t whose region holds E: moe_hi = m95, and the lower end
+ * is max(0, E - m90) while that is below t*, else max(t*, E - m95).  A true
+ * 0 is covered when Z <= m90.  Every t is covered with probability >= 0.90,
+ * more only by the discreteness of Z (integer margins): exactly 0.9061-
+ * 0.9074 at sigma = 20 (rho 0.00125), 0.90-0.96 at sigma^2 = 5 (rho 0.1;
+ * tests/unit/test_query.c).
+ *
+ * A derived cell sums k clamped cells: E - T = sum_i max(Z_i, -t_i),
+ * which lies between sum Z_i and sum max(Z_i, 0) whatever the t_i, which
+ * are not known.  moe_hi bounds the first (z95 sqrt(k sigma^2): 95% one-
+ * sided), moe_lo the second (its normal approximation's 95% point: k
+ * sigma / sqrt(2 pi) + z95 sigma sqrt(k (1/2 - 1/(2 pi))), at most E), so
+ * each misses at most ~5%: coverage at least ~90% whatever the t_i, up to
+ * 95% (all cells far from 0, or all 0) -- conservative, because the
+ * clamping of the summed cells is not known from the released values.
+ * A moe= request's margin is moe_hi; a derived cell's moe_lo also allows
+ * for that clamping and can be larger. */
+typedef struct qry_interval {
+	double s2;                    /* sigma^2 of one cell's noise */
+	int64_t m95, m90;             /* two-sided 90%, one-sided 90% margins */
+} qry_interval;
+int qry_interval_new(int64_t rho, qry_interval *iv, diag *d);
+/* The interval of a cell of value `value` summing k noisy cells (1: a
+ * cell of the table itself). */
+void qry_interval_of(const qry_interval *iv, int64_t value, int64_t k, int64_t *moe_lo,
+                     int64_t *moe_hi);
+
 /* The answer as CSV: "# NOT PRIVATE" line when seeded, then
- * header,value,moe90 and one line per cell. */
+ * header,value,moe_lo,moe_hi and one line per cell (its 90% interval:
+ * qry_interval_of). */
 int qry_write_csv(const qry_answer *a, FILE *fp, diag *d);
 
 #endif
