@@ -90,9 +90,11 @@ typedef struct qry_answer {
 	int seeded;                   /* NOT PRIVATE */
 	size_t n_cells;
 	char *header;                 /* "region,year,sex" (group-by columns) */
-	char *body;                   /* lines "code,...,value,moe90,k\n" (moe90: the
+	char *body;                   /* lines "code,...,value,moe90,k,x\n" (moe90: the
 	                                 symmetric margin, kept in the store; the
-	                                 CSV gives the interval instead) */
+	                                 CSV gives the interval instead; x: the
+	                                 unclamped value, absent from answers
+	                                 stored before it was kept) */
 } qry_answer;
 
 void qry_answer_free(qry_answer *a);
@@ -138,25 +140,33 @@ int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *tex
  * 0.9074 at sigma = 20 (rho 0.00125), 0.90-0.96 at sigma^2 = 5 (rho 0.1;
  * tests/unit/test_query.c).
  *
- * A derived cell sums k clamped cells: E - T = sum_i max(Z_i, -t_i),
- * which lies between sum Z_i and sum max(Z_i, 0) whatever the t_i, which
- * are not known.  moe_hi bounds the first (z95 sqrt(k sigma^2): 95% one-
- * sided), moe_lo the second (its normal approximation's 95% point: k
- * sigma / sqrt(2 pi) + z95 sigma sqrt(k (1/2 - 1/(2 pi))), at most E), so
- * each misses at most ~5%: coverage at least ~90% whatever the t_i, up to
- * 95% (all cells far from 0, or all 0) -- conservative, because the
- * clamping of the summed cells is not known from the released values.
- * A moe= request's margin is moe_hi; a derived cell's moe_lo also allows
- * for that clamping and can be larger. */
+ * A derived cell sums k clamped cells, E = sum_i max(t_i + Z_i, 0): how
+ * much the clamping pushed it up depends on which t_i are near 0, which
+ * the released values do not tell.  So every stored cell keeps its
+ * unclamped value t_i + Z_i too (the last field of a body line; never
+ * shown, and a function of the noisy answer: post-processing), and a
+ * derived cell sums them: X = T + a sum of k noises, N(0, k sigma^2) in
+ * shape, and the interval is the Neyman construction of privacy/dpcube.c
+ * on X (central from t* = z95 s, s^2 = k sigma^2; one-sided below it), the
+ * whole numbers in it, widened to hold E: coverage 90% whatever the t_i.
+ * Answers stored before that field existed have no X: then E - T =
+ * sum_i max(Z_i, -t_i) lies between sum Z_i and sum max(Z_i, 0) whatever
+ * the t_i; moe_hi bounds the first (z95 sqrt(k sigma^2)), moe_lo the
+ * second (its normal approximation's 95% point, k sigma / sqrt(2 pi) +
+ * z95 sigma sqrt(k (1/2 - 1/(2 pi))), at most E): coverage at least about
+ * 90%, up to 95% -- conservative.  A moe= request's margin is the noise's
+ * (moe_hi of a fresh cell); a derived interval's ends depend on X, not
+ * only on E, and either can be larger. */
 typedef struct qry_interval {
 	double s2;                    /* sigma^2 of one cell's noise */
 	int64_t m95, m90;             /* two-sided 90%, one-sided 90% margins */
 } qry_interval;
 int qry_interval_new(int64_t rho, qry_interval *iv, diag *d);
 /* The interval of a cell of value `value` summing k noisy cells (1: a
- * cell of the table itself). */
-void qry_interval_of(const qry_interval *iv, int64_t value, int64_t k, int64_t *moe_lo,
-                     int64_t *moe_hi);
+ * cell of the table itself), x its unclamped value when known (used when
+ * k >= 2), else NULL. */
+void qry_interval_of(const qry_interval *iv, int64_t value, int64_t k, const int64_t *x,
+                     int64_t *moe_lo, int64_t *moe_hi);
 
 /* The answer as CSV: "# NOT PRIVATE" line when seeded, then
  * header,value,moe_lo,moe_hi and one line per cell (its 90% interval:
