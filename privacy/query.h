@@ -18,7 +18,8 @@
  * restricted by the filters, so which cells exist reveals nothing about
  * which categories occurred.  Only case-level (records) submissions are
  * queried; countries that send aggregate cells only are not covered.
- * Post-processing: each noisy count is clamped at 0 (no privacy cost).
+ * Post-processing: each noisy count is clamped at 0 (no privacy cost); the
+ * store keeps the unclamped count too, for the intervals of sums.
  *
  * The answer cache (table qry_answer): every released answer is stored
  * with its question (privacy/request.h, canonical, without researcher or
@@ -36,8 +37,8 @@
  *    summing the stored released cells: free post-processing, consistent
  *    with the released table by construction (each derived cell IS the
  *    sum of released cells), audit "query.derived"; it is stored too.
- *    Margins of a sum of k noisy cells: 90% normal margin of variance
- *    k sigma^2 (exact discrete-Gaussian margin when k = 1).
+ *    Its 90% interval is built on the sum of the summed cells' unclamped
+ *    values (variance k sigma^2; qry_interval_of below).
  *  - Fresh: otherwise noise is drawn, then in ONE BEGIN IMMEDIATE
  *    transaction the account is re-checked, the audit entry
  *    "query.answer" appended, the researcher's budget charged with
