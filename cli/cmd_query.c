@@ -34,7 +34,7 @@ static const char usage_text[] =
 "\n"
 "options:\n"
 "  -w, --warehouse DB    warehouse (default $TIPSTAT_WAREHOUSE or ./warehouse.db)\n"
-"  -o, --output FILE     the answer, CSV: group-by columns,value,moe90\n"
+"  -o, --output FILE     the answer, CSV: group-by columns,value,moe_lo,moe_hi\n"
 "      --codelists DIR   codelists (default datasets/codelists)\n"
 "      --test-seed N     reproducible noise for tests (needs\n"
 "                        TIPSTAT_ALLOW_TEST_SEED=1); output is NOT PRIVATE\n"

@@ -243,8 +243,7 @@ static void round_to_sum(const double *x, int n, int64_t z, int64_t *out)
 /* Estimate one country block: values and variances (in units of sigma^2
  * times sig2) into val/var at the block's slots.  lin, when not NULL,
  * receives the linear WLS estimate before clamping and rounding (unbiased,
- * with exactly the variance in var): the control variate of the margins'
- * simulation. */
+ * with exactly the variance in var): what the 90% intervals are built on. */
 static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_t *val,
                            double *var, uint8_t *have, double *lin)
 {
@@ -363,243 +362,68 @@ static void estimate_block(const plan *pl, const int64_t *m, double sig2, int64_
 	}
 }
 
-/* --- 90% intervals that account for the post-processing ----------------------
+/* --- 90% intervals ------------------------------------------------------------
  *
- * Clamping at 0 and projecting a partition onto {x >= 0, sum = total} make
- * the released integers a non-linear function of the noise: a true 0 is
- * released as exactly 0 about 60% of the time, a cell near 0 is pushed up,
- * and the mass it gains is taken from the other cells of its partition (a
- * large cell among many empty ones is pushed down by a good part of sigma).
- * A symmetric interval value +- m always contains its own estimate, so it
- * covered the zeros about 99% of the time; the intervals here are instead a
- * Neyman construction, inverted from a simulated distribution.
+ * The released integers are a non-linear function of the noise: clamping at
+ * 0 and projecting a partition onto {x >= 0, sum = total} push a cell near 0
+ * up and take that mass from the other cells of its partition (a large cell
+ * among many empty ones is pushed down by about one sigma at high noise).
+ * How far depends on the true counts of the other cells -- how many are
+ * truly 0 -- which the release does not know.  An interval inverted from
+ * the released value's own distribution therefore needs a plug-in truth for
+ * those cells; the simulated construction used before did so, and the
+ * plug-in's error did not average out in the aggregates (their push is the
+ * sum of their countries' pushes, nearly always down): the large
+ * aggregates at sigma comparable with the counts were covered 0.84-0.875.
  *
- * The model: a released value is E = max(t + eta, 0) for the cell's truth t
- * and an error eta whose distribution does not depend on t (a shift).  The
- * distribution of eta is simulated: with a plug-in truth P for the block
- * (consistent: every sum holds), DPCUBE_MC draws of normal noise of the
- * block's sigma go through the same estimate_block, and eta_r = S_r - P for
- * the draw's released value S_r (a draw released as 0 only says
- * eta_r <= -P: censored; a quantile that falls among the censored draws is
- * extrapolated from the lowest uncensored of the 50/75/90/95% quantiles
- * with the normal shape of the linear estimate's sd).  An aggregate's draws
- * are the sums of its countries' draws (the countries are independent), so
- * its eta includes the clamping in every country.
- *
- * The acceptance region of a truth t, A(t), holds 90% of E's distribution:
- *   t >= t* = -eta_05 (a release of 0 has chance <= 5%): [t + eta_05, t + eta_95]
- *   t <  t*: [0, max(t + eta_90, 0)] -- the point mass at 0 cannot be split,
- *            so the whole 10% goes to the upper tail;
- * and the interval is {t >= 0 : E in A(t)}:
- *   upper U = E - eta_05;
- *   lower L = 0 when E = 0, else max(0, E - eta_90) when that is below t*,
- *           else max(t*, E - eta_95).
- * A true 0 is then covered when E <= eta_90: 90% of the time, not 99%.  The
- * margins are lo = E - L and hi = U - E (each at least 0: the interval
- * always holds the released value).  When E is below every region (U < 0:
- * a value the draws give less than 5% of the time even at t = 0) the set is
- * empty; the interval is then [0, E + (eta_95 - eta_05) / 2] rather than
- * the bare point.
- *
- * The plug-in.  eta does depend on the truth of the other cells of the
- * partition: the more of them are near 0, the more mass the clamping moves.
- * The released values as the truth see too little of it when true zeros
- * were released as small positive counts (the large cells are then pushed
- * down more than the simulation says), and the same values with every cell
- * below 1 sd taken as 0 (its mass moved to the partition's largest cell)
- * see too much when the small cells are real.  Each gives an interval; the
- * published one is the smallest holding both (DPCUBE_NPLUG candidates).
- * tests/unit/test_dpcube.c measures the coverage at three noise levels.
- *
- * This simulation is post-processing of the released values, not privacy
- * noise: it uses a fixed public generator seeded by the block's position,
- * so the same measurements always give the same intervals (a re-issue is
- * identical) and it costs no budget. */
-#define DPCUBE_MC 256
-#define DPCUBE_NPLUG 2 /* plug-ins: cells below k sd taken as 0, k = 0, 1 */
+ * The intervals are instead a Neyman construction on the linear WLS
+ * estimate X (lin in estimate_block, before clamping and rounding; an
+ * aggregate's X is the sum of its countries'): X - t is a fixed linear
+ * combination of the measurements' noises, N(0, s^2) in shape with s^2 =
+ * var in closed form (a discrete Gaussian's variance is sigma^2 or a
+ * little less), whatever the other cells' truths are -- there is nothing
+ * to plug in, so every cell and every aggregate is covered 90% whatever
+ * the configuration.  The acceptance region of a truth t >= 0 holds 90% of
+ * X:
+ *   t >= t* = z95 s: [t - z95 s, t + z95 s]   (central)
+ *   t <  t*:         (-inf, t + z90 s]         (one-sided: all 10% above)
+ * and the interval is the set of t whose region holds X:
+ *   upper U = max(X + z95 s, t*);
+ *   lower L = max(0, X - z90 s) when that is below t*, else
+ *             max(t*, X - z95 s).
+ * Every region holds exactly 90% of X, so every t >= 0 is covered 90% of
+ * the time.  Below t* (where the central region's lower edge would be
+ * below 0) the region is one-sided, so that the set is never empty (U >=
+ * t*: a central belt would give no t at all for X < -z95 s) and a true 0 is
+ * covered exactly when X <= z90 s.  The published value E (the
+ * post-processed integer) is not X: the interval is reported around it as
+ * moe_lo = E - L, moe_hi = U - E, and when E falls outside [L, U] (a cell
+ * pushed further than the interval reaches) the interval is widened to hold
+ * it -- coverage can only grow, and does by well under a point.  This costs
+ * width where the post-processing was informative: a large cell among
+ * empty ones, whose released value uses that the empty cells are not
+ * negative, has an interval wider than its released value's spread (about
+ * a quarter wider than the simulated intervals had for the large cells at
+ * low noise); the true zeros' are narrower.
+ * tests/unit/test_dpcube.c measures the coverage at three noise levels and
+ * two seeds (docs/reports.md has the table).  The intervals are a pure
+ * function of the stored measurements: a re-issue is identical. */
+#define Z95 1.6448536269514722 /* standard normal 95th percentile */
+#define Z90 1.2815515655446004 /* standard normal 90th percentile */
 
-static uint64_t mc_next(uint64_t *st)
+/* The interval of a truth t >= 0 from X = t + N(0, s^2), s > 0 (see above),
+ * widened to hold the released value E: its margins around E. */
+static void neyman_interval(double X, double s, int64_t E_, double *moe_lo, double *moe_hi)
 {
-	uint64_t z = (*st += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-/* Two independent standard normals (Box-Muller). */
-static void mc_normal2(uint64_t *st, double *z0, double *z1)
-{
-	double u1 = ((double)(mc_next(st) >> 11) + 0.5) / 9007199254740992.0;
-	double u2 = (double)(mc_next(st) >> 11) / 9007199254740992.0;
-	double r = sqrt(-2 * log(u1));
-	*z0 = r * cos(2 * M_PI * u2);
-	*z1 = r * sin(2 * M_PI * u2);
-}
-
-/* The plug-in truth: the released estimate, except that cells below thr
- * are taken as 0 (their mass moved to the partition's largest cell, so
- * every sum still holds). */
-static void plug_in(const plan *pl, const int64_t *val, double thr, int64_t *pin)
-{
-	memcpy(pin, val, CUBE_NSLOTS * sizeof *pin);
-	for (int j = 0; j < pl->np; j++) {
-		const part *p = &pl->p[j];
-		int big = -1;
-		int64_t moved = 0;
-		for (int k = 0; k < p->size; k++) {
-			if (!p->avail[k])
-				continue;
-			int s = p->first + k;
-			if (big < 0 || pin[s] > pin[p->first + big])
-				big = k;
-		}
-		for (int k = 0; k < p->size; k++) {
-			int s = p->first + k;
-			if (!p->avail[k] || k == big || (double)pin[s] >= thr)
-				continue;
-			moved += pin[s];
-			pin[s] = 0;
-		}
-		if (big >= 0 && p->constrained && pl->has_total)
-			pin[p->first + big] += moved;
-	}
-}
-
-/* DPCUBE_MC releases of the block simulated with the plug-in truth (val,
- * cells below thr sd taken as 0): S[s * DPCUBE_MC + r] is draw r's
- * released value of slot s, P[s] the plug-in (slots with have[s]). */
-static void block_sims(const plan *pl, const int64_t *val, const uint8_t *have, double sig2,
-                       double thr, uint64_t seed, float *S, int64_t *P)
-{
-	int ms[1 + MAXP * MAXC], nm = 0;
-	if (pl->has_total)
-		ms[nm++] = CUBE_S_TOTAL;
-	for (int j = 0; j < pl->np; j++)
-		for (int k = 0; k < pl->p[j].size; k++)
-			if (pl->p[j].avail[k])
-				ms[nm++] = pl->p[j].first + k;
-	double sd = sqrt(sig2), vr2[CUBE_NSLOTS];
-	int64_t pin[CUBE_NSLOTS];
-	uint8_t h2[CUBE_NSLOTS] = {0};
-	plug_in(pl, val, thr * sd, pin);
-	/* the plug-in is consistent: estimated without noise it is itself, and
-	 * the derived slots (SEX, AGE, GROUP of a SEXAGE) get its sums */
-	memset(P, 0, CUBE_NSLOTS * sizeof *P);
-	estimate_block(pl, pin, sig2, P, vr2, h2, NULL);
-	uint64_t st = seed;
-	for (int r = 0; r < DPCUBE_MC; r++) {
-		int64_t m[CUBE_NSLOTS] = {0}, v2[CUBE_NSLOTS] = {0}; /* m: the slots of ms */
-		for (int q = 0; q < nm; q += 2) {
-			double z0, z1;
-			mc_normal2(&st, &z0, &z1);
-			m[ms[q]] = pin[ms[q]] + (int64_t)llround(sd * z0);
-			if (q + 1 < nm)
-				m[ms[q + 1]] = pin[ms[q + 1]] + (int64_t)llround(sd * z1);
-		}
-		estimate_block(pl, m, sig2, v2, vr2, h2, NULL);
-		for (int s = 0; s < CUBE_NSLOTS; s++)
-			if (have[s])
-				S[(size_t)s * DPCUBE_MC + (size_t)r] = (float)v2[s];
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* 0-based index of the empirical a-quantile (the ceil(a R)-th smallest). */
-static int q_index(double a)
-{
-	int k = (int)ceil(a * DPCUBE_MC - 1e-9) - 1;
-	return k < 0 ? 0 : k >= DPCUBE_MC ? DPCUBE_MC - 1 : k;
-}
-
-/* The a-quantile (standard normal quantile za) of eta from the sorted
- * draws e[], the first nc of them censored; see above. */
-static double eta_q(const double *e, int nc, double a, double za, double sd)
-{
-	static const double lv[4] = {0.50, 0.75, 0.90, 0.95};
-	static const double zv[4] = {0, 0.6744897501960817, 1.2815515655446004,
-	                             1.6448536269514722};
-	int k = q_index(a);
-	if (k >= nc)
-		return e[k];
-	for (int i = 0; i < 4; i++) {
-		int ki = q_index(lv[i]);
-		if (lv[i] > a && ki >= nc)
-			return e[ki] - (zv[i] - za) * sd;
-	}
-	/* (almost) every draw released as 0: the largest draw, at ~99.6% */
-	return e[DPCUBE_MC - 1] - (2.6600674686174596 - za) * sd;
-}
-
-/* Widen [E - *lo, E + *hi] to hold the interval that the draws S
- * (DPCUBE_MC of them; overwritten: scratch) around the plug-in P give, sd
- * the linear estimate's standard deviation. */
-static void widen(int64_t E_, int64_t P, double *S, double sd, double *lo, double *hi)
-{
-	double E = (double)E_;
-	int nc = 0;
-	for (int r = 0; r < DPCUBE_MC; r++) {
-		nc += S[r] <= 0;
-		S[r] -= (double)P;
-	}
-	qsort(S, DPCUBE_MC, sizeof *S, cmp_double);
-	double q05 = eta_q(S, nc, 0.05, -1.6448536269514722, sd);
-	double q90 = eta_q(S, nc, 0.90, 1.2815515655446004, sd);
-	double q95 = eta_q(S, nc, 0.95, 1.6448536269514722, sd);
-	double tstar = -q05, U = E - q05, L;
-	if (U < 0) {
-		/* E lies below every truth's region: the draws put less than 5%
-		 * on values this low even at t = 0 (an aggregate of zeros whose
-		 * countries were all released as 0).  The Neyman set is empty;
-		 * rather than claim the truth is exactly 0, the interval is 0 to
-		 * half a region's width above E. */
-		L = 0;
-		U = E + (q95 - q05) / 2;
-	} else if (E <= 0)
-		L = 0;
-	else if (tstar > 0 && E - q90 < tstar) /* some t below t* is accepted */
-		L = E - q90 > 0 ? E - q90 : 0;
+	double E = (double)E_, tstar = Z95 * s, U = X + Z95 * s, L;
+	if (U < tstar)
+		U = tstar;
+	if (X - Z90 * s < tstar)
+		L = X - Z90 * s > 0 ? X - Z90 * s : 0;
 	else
-		L = E - q95 > tstar ? E - q95 : tstar;
-	if (L < 0)
-		L = 0;
-	if (E - L > *lo)
-		*lo = E - L;
-	if (U - E > *hi)
-		*hi = U - E;
-}
-
-/* The seed of a block's simulation: its first cell's index, mixed. */
-static uint64_t mc_seed(size_t base)
-{
-	uint64_t st = (uint64_t)base ^ 0x7469707374617431ULL; /* "tipstat1" */
-	return mc_next(&st);
-}
-
-static double std_normal_cdf(double x)
-{
-	return 0.5 * erfc(-x / M_SQRT2);
-}
-
-/* The half-width m with P(|b + sd Z| <= m) = 0.90, Z standard normal. */
-double dpcube_margin90(double b, double sd)
-{
-	if (!(sd > 1e-12))
-		return fabs(b);
-	double lo = 0, hi = fabs(b) + 4 * sd;
-	for (int it = 0; it < 100 && hi - lo > 1e-12 * (1 + hi); it++) {
-		double m = (lo + hi) / 2;
-		double p = std_normal_cdf((m - b) / sd) - std_normal_cdf((-m - b) / sd);
-		if (p < 0.90)
-			lo = m;
-		else
-			hi = m;
-	}
-	return (lo + hi) / 2;
+		L = X - Z95 * s > tstar ? X - Z95 * s : tstar;
+	*moe_lo = E > L ? E - L : 0;
+	*moe_hi = U > E ? U - E : 0;
 }
 
 int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t n,
@@ -621,20 +445,13 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 	out->moe_lo = calloc(nn, sizeof *out->moe_lo);
 	out->moe_hi = calloc(nn, sizeof *out->moe_hi);
 	out->raw = malloc(nn * sizeof *out->raw);
-	double *var = calloc(nn, sizeof *var), *scr = malloc(DPCUBE_MC * sizeof *scr);
-	/* one table's draws: [plug-in k][country][slot][draw], and the plug-ins */
-	size_t nblk = DPCUBE_NPLUG * (nctry ? nctry : 1) * CUBE_NSLOTS;
-	/* zeroed: an aggregate reads only the draws of countries estimated in
-	 * this table (it is skipped otherwise), but a zero start makes that
-	 * visible to the analyzer and harmless if it ever changed */
-	float *sims = calloc(nblk * DPCUBE_MC, sizeof *sims);
-	int64_t *plug = calloc(nblk, sizeof *plug);
+	/* every published cell's linear estimate X and its variance: an
+	 * aggregate's are the sums of its countries' */
+	double *var = calloc(nn, sizeof *var), *lin = calloc(nn, sizeof *lin);
 	if (!out->status || !out->value || !out->moe_lo || !out->moe_hi || !out->raw || !var ||
-	    !scr || !sims || !plug) {
+	    !lin) {
 		free(var);
-		free(scr);
-		free(sims);
-		free(plug);
+		free(lin);
 		dpcube_result_free(out);
 		return diag_fail(d, EX_OSERR, "dpcube: out of memory");
 	}
@@ -660,7 +477,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 				dpcube_sigma2(plan_k(&pl), share, &num, &den);
 				size_t base = cell_index(c, g, pp, ind, 0);
 				int64_t m[CUBE_NSLOTS], val[CUBE_NSLOTS];
-				double vr[CUBE_NSLOTS];
+				double vr[CUBE_NSLOTS], x[CUBE_NSLOTS] = {0};
 				uint8_t have[CUBE_NSLOTS] = {0};
 				int missing = 0;
 				for (int s = 0; s < CUBE_NSLOTS; s++)
@@ -673,9 +490,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 							missing = 1;
 				if (missing) {
 					free(var);
-					free(scr);
-					free(sims);
-					free(plug);
+					free(lin);
 					dpcube_result_free(out);
 					return diag_fail(d, EX_DATAERR, "dpcube: the stored measurements do not "
 					                 "match the cube (a measured cell has none)");
@@ -685,11 +500,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 					for (int k = 0; k < pl.p[j].size; k++)
 						rep->n_measured += pl.p[j].avail[k];
 				double sig2 = (double)num / (double)den;
-				estimate_block(&pl, m, sig2, val, vr, have, NULL);
-				size_t cs_ = (g - nagg) * CUBE_NSLOTS, part_ = nctry * CUBE_NSLOTS;
-				for (int k = 0; k < DPCUBE_NPLUG; k++)
-					block_sims(&pl, val, have, sig2, k, mc_seed(base) ^ (uint64_t)k,
-					           sims + (k * part_ + cs_) * DPCUBE_MC, plug + k * part_ + cs_);
+				estimate_block(&pl, m, sig2, val, vr, have, x);
 				for (int s = 0; s < CUBE_NSLOTS; s++) {
 					cube_value v;
 					cube_get(c, (int)g, per, (int)ind, s, &v);
@@ -699,18 +510,12 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 					out->status[i] = DPCUBE_NOISY;
 					out->value[i] = val[s];
 					var[i] = vr[s];
-					out->moe_lo[i] = out->moe_hi[i] = 0;
-					for (int k = 0; k < DPCUBE_NPLUG; k++) {
-						const float *sk = sims + (k * part_ + cs_ + (size_t)s) * DPCUBE_MC;
-						for (int r = 0; r < DPCUBE_MC; r++)
-							scr[r] = sk[r];
-						widen(val[s], plug[k * part_ + cs_ + (size_t)s], scr, sqrt(vr[s]),
-						      &out->moe_lo[i], &out->moe_hi[i]);
-					}
+					lin[i] = x[s];
+					neyman_interval(x[s], sqrt(vr[s]), val[s], &out->moe_lo[i], &out->moe_hi[i]);
 				}
 			}
-			/* aggregates: sums of their countries' estimates and draws */
-			size_t part_ = nctry * CUBE_NSLOTS;
+			/* aggregates: sums of their countries' estimates, linear
+			 * estimates and variances (the countries are independent) */
 			for (size_t g = 0; g < nagg; g++)
 				for (int s = 0; s < CUBE_NSLOTS; s++) {
 					cube_value v;
@@ -726,32 +531,19 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 						continue; /* a part was not estimated: not published */
 					size_t ai = cell_index(c, g, pp, ind, s);
 					int64_t sum = 0;
-					double vs = 0;
+					double vs = 0, xs = 0;
 					for (size_t cp = 0; cp < nctry; cp++)
 						if (cube_contributes(c, (int)g, per, (int)ind, s, cp)) {
 							size_t ci = cell_index(c, nagg + cp, pp, ind, s);
 							sum += out->value[ci];
 							vs += var[ci];
+							xs += lin[ci];
 						}
 					out->status[ai] = DPCUBE_NOISY;
 					out->value[ai] = sum;
 					var[ai] = vs;
-					out->moe_lo[ai] = out->moe_hi[ai] = 0;
-					for (int k = 0; k < DPCUBE_NPLUG; k++) {
-						int64_t psum = 0;
-						for (int r = 0; r < DPCUBE_MC; r++)
-							scr[r] = 0;
-						for (size_t cp = 0; cp < nctry; cp++) {
-							if (!cube_contributes(c, (int)g, per, (int)ind, s, cp))
-								continue;
-							size_t q = k * part_ + cp * CUBE_NSLOTS + (size_t)s;
-							const float *sk = sims + q * DPCUBE_MC;
-							psum += plug[q];
-							for (int r = 0; r < DPCUBE_MC; r++)
-								scr[r] += sk[r];
-						}
-						widen(sum, psum, scr, sqrt(vs), &out->moe_lo[ai], &out->moe_hi[ai]);
-					}
+					lin[ai] = xs;
+					neyman_interval(xs, sqrt(vs), sum, &out->moe_lo[ai], &out->moe_hi[ai]);
 				}
 		}
 		yi++;
@@ -759,9 +551,7 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
 	for (size_t i = 0; i < n; i++)
 		rep->n_published += out->status[i] == DPCUBE_NOISY;
 	free(var);
-	free(scr);
-	free(sims);
-	free(plug);
+	free(lin);
 	return 0;
 }
 

@@ -36,37 +36,24 @@
  * every level.
  *
  * Margins of error: 90% intervals [value - moe_lo, value + moe_hi], not
- * symmetric in general.  The linear WLS estimate is unbiased with a
- * variance known in closed form, but clamping at 0 and the projection of
- * each partition make the released integers non-linear in the noise: a
- * true 0 is released as exactly 0 about 60% of the time, cells near 0 are
- * pushed up, the large cells of a partition with many empty ones down (by
- * a good part of sigma when the noise is large against the counts).  A
- * symmetric value +- moe always contains its own estimate, so it covered
- * the true zeros (and small cells) about 99% of the time and all cells
- * about 97%.  The intervals are therefore a Neyman construction: the
- * released value is modelled as E = max(t + eta, 0) for the truth t with
- * an error eta whose distribution is simulated per country block (its
- * releases re-run through the same post-processing with a plug-in truth
- * and a fixed public generator, so the intervals are a pure function of
- * the measurements: a re-issue is identical; an aggregate's draws are the
- * sums of its countries' draws).  The acceptance region of t holds 90% of
- * E's distribution -- [t + eta_05, t + eta_95] when a release of 0 is
- * unlikely (< 5%), else [0, t + eta_90], since the mass at 0 cannot be
- * split -- and the interval is the set of t whose region holds E; so a true
- * 0 is covered when E <= eta_90, 90% of the time.  eta depends on the
- * truth of the other cells (how much clamping there is), which the plug-in
- * only estimates: two plug-ins are simulated, the released values and the
- * same with the cells below 1 sd taken as 0, and the interval is the
- * smallest holding both (dpcube.c says why each alone falls short).
+ * symmetric in general.  Clamping at 0 and the projection of each
+ * partition make the released integers non-linear in the noise (a true 0
+ * is released as exactly 0 about 60% of the time, cells near 0 are pushed
+ * up, the large cells of a partition with many empty ones down), by an
+ * amount that depends on the unknown truth of the other cells.  So the
+ * intervals are a Neyman construction on the linear WLS estimate before
+ * clamping and rounding, whose error is a known linear combination of the
+ * noise (normal in shape, variance in closed form) whatever the truth: the
+ * acceptance region of a truth t is central, [t - z95 s, t + z95 s], from
+ * t = z95 s up, and one-sided, below t + z90 s, under it, so a true 0 is
+ * covered when its linear estimate is below z90 s, 90% of the time, and no
+ * interval is empty.  The interval is then widened, if need be, to hold the
+ * released value (dpcube.c says why and what it costs).  An aggregate's
+ * linear estimate and variance are the sums of its countries'.
  * tests/unit/test_dpcube.c measures the coverage, overall and by group of
- * the true count, at three noise levels (docs/reports.md has the table):
- * 0.894-0.916 overall and 0.875-0.925 by group; outside 90 +- 2 are, at
- * the largest noise, the cells of 1-3 margins (0.887) and of 3 margins or
- * more (0.875 with the test's seeds, 0.844-0.857 with others: the
- * plug-ins underestimate how much the clamping pushes the large
- * aggregates), and at the smallest the true zeros (0.921: the union of the
- * two candidates is conservative for them).
+ * the true count, at three noise levels and two seed bases
+ * (docs/reports.md has the table): 0.902-0.906 overall, 0.887-0.911 by
+ * group.  A pure function of the measurements: a re-issue is identical.
  *
  * Noise comes from a caller's function (the privacy sampler, or a test's),
  * so that this module holds no randomness and the same measurements always
@@ -121,11 +108,6 @@ int dpcube_estimate(const cube *c, uint64_t rho_nano, const int64_t *raw, size_t
                     dpcube_result *out, diag *d);
 
 void dpcube_result_free(dpcube_result *r);
-
-/* The half-width m with P(|b + sd Z| <= m) = 0.90 for a standard normal
- * Z: the 90% margin of an estimate with bias b and standard deviation sd
- * (1.6449 sd when b = 0). */
-double dpcube_margin90(double b, double sd);
 
 /* Number of cells of the cube in cube_next order. */
 size_t dpcube_n_cells(const cube *c);

@@ -131,6 +131,62 @@ static int64_t moe_k(int64_t rho, int64_t moe1, int64_t k)
 	return (int64_t)ceil(1.6448536269514722 * sqrt((double)k * s2));
 }
 
+/* --- 90% intervals (query.h) ------------------------------------------------ */
+
+int qry_interval_new(int64_t rho, qry_interval *iv, diag *d)
+{
+	uint64_t num, den;
+	if (rho < 1)
+		return diag_fail(d, EX_SOFTWARE, "an answer's rho must be positive");
+	qry_sigma2(rho, &num, &den);
+	iv->s2 = (double)num / (double)den;
+	/* P(Z <= m) = (1 + P(|Z| <= m)) / 2 for a symmetric Z: the one-sided
+	 * 90% point is the two-sided 80% margin */
+	if (dp_gauss_moe(num, den, QRY_LEVEL, &iv->m95, d) != 0 ||
+	    dp_gauss_moe(num, den, 2 * QRY_LEVEL - 1, &iv->m90, d) != 0)
+		return -1;
+	return 0;
+}
+
+void qry_interval_of(const qry_interval *iv, int64_t value, int64_t k, const int64_t *x,
+                     int64_t *moe_lo, int64_t *moe_hi)
+{
+	if (k <= 1) {
+		/* belt: [t - m95, t + m95] from t* = m95 + 1 up (a region
+		 * without 0), [0, t + m90] below */
+		int64_t ts = iv->m95 + 1;
+		int64_t L = value - iv->m90 < ts ? (value > iv->m90 ? value - iv->m90 : 0)
+		                                 : (value - iv->m95 > ts ? value - iv->m95 : ts);
+		*moe_lo = value - L;
+		*moe_hi = iv->m95;
+		return;
+	}
+	double kk = (double)k, z = 1.6448536269514722, sd = sqrt(iv->s2);
+	if (x) {
+		/* the sum's unclamped value X = T + N(0, k sigma^2): the belt of
+		 * privacy/dpcube.c, central from t* = z95 s, one-sided below; the
+		 * whole numbers in it, widened to hold the value */
+		double X = (double)*x, s = sqrt(kk * iv->s2), ts = z * s, U = X + z * s, L;
+		if (U < ts)
+			U = ts;
+		if (X - 1.2815515655446004 * s < ts)
+			L = X - 1.2815515655446004 * s > 0 ? X - 1.2815515655446004 * s : 0;
+		else
+			L = X - z * s > ts ? X - z * s : ts;
+		int64_t Li = (int64_t)ceil(L - 1e-9), Ui = (int64_t)floor(U + 1e-9);
+		*moe_lo = value > Li ? value - Li : 0;
+		*moe_hi = Ui > value ? Ui - value : 0;
+		return;
+	}
+	/* stored without its unclamped value: value - T lies between the sum
+	 * of the k noises and the sum of their positive parts (see query.h) */
+	int64_t up = (int64_t)ceil(z * sqrt(kk * iv->s2));
+	int64_t down = (int64_t)ceil(kk * sd * 0.3989422804014327 +
+	                             z * sd * sqrt(kk * (0.5 - 0.15915494309189535)));
+	*moe_lo = value < down ? value : down;
+	*moe_hi = up;
+}
+
 /* --- the table of a question ----------------------------------------------- */
 
 typedef struct axis {
@@ -470,16 +526,14 @@ static int table_release(const table *t, int64_t rho, dprng *rng, sbuf *body, di
 				pos[a] = x % t->ax[a].n;
 				x /= t->ax[a].n;
 			}
-		int64_t v = t->count[i] + dp_gauss_sample(g, rng);
-		if (v < 0)
-			v = 0;
+		int64_t un = t->count[i] + dp_gauss_sample(g, rng), v = un > 0 ? un : 0;
 		char line[256];
 		size_t n = 0;
 		for (int a = 0; a < NAXES; a++)
 			if (t->ax[a].on)
 				n += (size_t)snprintf(line + n, sizeof line - n, "%s,", t->ax[a].codes[pos[a]]);
-		n += (size_t)snprintf(line + n, sizeof line - n, "%lld,%lld,1\n", (long long)v,
-		                      (long long)moe);
+		n += (size_t)snprintf(line + n, sizeof line - n, "%lld,%lld,1,%lld\n", (long long)v,
+		                      (long long)moe, (long long)un);
 		if (sb_add(body, line, n, d) != 0) {
 			dp_gauss_free(g);
 			return -1;
@@ -680,15 +734,15 @@ static int derive(const codelists *cl, const stored *s, const req_request *r,
 	hmap idx;
 	hmap_init(&idx);
 	char (*keys)[128] = NULL;
-	int64_t *val = NULL, *kk = NULL;
+	int64_t *val = NULL, *kk = NULL, *xs = NULL;
 	size_t n = 0, cap = 0;
-	int rc = 0;
+	int rc = 0, all_x = 1; /* every summed line has its unclamped value */
 	const char *p = s->body;
 	while (*p && rc == 0) {
 		const char *e = strchr(p, '\n');
 		if (!e)
 			e = p + strlen(p);
-		char line[256], *f[NAXES + 3];
+		char line[256], *f[NAXES + 4];
 		size_t ll = (size_t)(e - p);
 		if (ll >= sizeof line) {
 			rc = diag_fail(d, EX_SOFTWARE, "stored answer %lld: line too long",
@@ -699,7 +753,7 @@ static int derive(const codelists *cl, const stored *s, const req_request *r,
 		line[ll] = 0;
 		p = *e ? e + 1 : e;
 		int nf = 0;
-		for (char *q = line; nf < NAXES + 3;) {
+		for (char *q = line; nf < NAXES + 4;) {
 			f[nf++] = q;
 			char *c = strchr(q, ',');
 			if (!c)
@@ -707,7 +761,7 @@ static int derive(const codelists *cl, const stored *s, const req_request *r,
 			*c = 0;
 			q = c + 1;
 		}
-		if (nf != ncols + 3) {
+		if (nf != ncols + 3 && nf != ncols + 4) {
 			rc = diag_fail(d, EX_SOFTWARE, "stored answer %lld: malformed", (long long)s->id);
 			break;
 		}
@@ -735,21 +789,23 @@ static int derive(const codelists *cl, const stored *s, const req_request *r,
 		if (!hmap_get(&idx, key, kn, &at)) {
 			if (n == cap) {
 				cap = cap ? 2 * cap : 64;
-				void *a = realloc(keys, cap * sizeof *keys), *b = NULL, *c = NULL;
+				void *a = realloc(keys, cap * sizeof *keys), *b = NULL, *c = NULL, *x = NULL;
 				if (a)
 					keys = a;
 				if (a && (b = realloc(val, cap * sizeof *val)))
 					val = b;
 				if (b && (c = realloc(kk, cap * sizeof *kk)))
 					kk = c;
-				if (!a || !b || !c) {
+				if (c && (x = realloc(xs, cap * sizeof *xs)))
+					xs = x;
+				if (!a || !b || !c || !x) {
 					rc = diag_fail(d, EX_OSERR, "out of memory");
 					break;
 				}
 			}
 			at = (int64_t)n;
 			memcpy(keys[n], key, kn + 1);
-			val[n] = kk[n] = 0;
+			val[n] = kk[n] = xs[n] = 0;
 			n++;
 			if (hmap_put(&idx, key, kn, at, NULL) < 0) {
 				rc = diag_fail(d, EX_OSERR, "out of memory");
@@ -758,14 +814,21 @@ static int derive(const codelists *cl, const stored *s, const req_request *r,
 		}
 		val[at] += strtoll(f[ncols], NULL, 10);
 		kk[at] += strtoll(f[ncols + 2], NULL, 10);
+		if (nf == ncols + 4)
+			xs[at] += strtoll(f[ncols + 3], NULL, 10);
+		else
+			all_x = 0; /* stored before the unclamped values were */
 	}
 	*kmax = 1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char line[256];
 		if (kk[i] > *kmax)
 			*kmax = kk[i];
-		int w = snprintf(line, sizeof line, "%s,%lld,%lld,%lld\n", keys[i], (long long)val[i],
+		int w = snprintf(line, sizeof line, "%s,%lld,%lld,%lld", keys[i], (long long)val[i],
 		                 (long long)moe_k(s->rho, moe1, kk[i]), (long long)kk[i]);
+		if (all_x)
+			w += snprintf(line + w, sizeof line - (size_t)w, ",%lld", (long long)xs[i]);
+		line[w++] = '\n';
 		rc = sb_add(body, line, (size_t)w, d);
 	}
 	*n_cells = n;
@@ -773,6 +836,7 @@ static int derive(const codelists *cl, const stored *s, const req_request *r,
 	free(keys);
 	free(val);
 	free(kk);
+	free(xs);
 	return rc;
 }
 
@@ -1135,20 +1199,36 @@ int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *tex
 
 int qry_write_csv(const qry_answer *a, FILE *fp, diag *d)
 {
+	qry_interval iv;
+	if (qry_interval_new(a->rho, &iv, d) != 0)
+		return -1;
+	int ncols = 1;
+	for (const char *h = a->header; h && *h; h++)
+		ncols += *h == ',';
 	if (a->seeded)
 		fputs("# NOT PRIVATE: made with a test seed\n", fp);
-	fprintf(fp, "%s,value,moe90\n", a->header);
+	fprintf(fp, "%s,value,moe_lo,moe_hi\n", a->header);
 	const char *p = a->body;
 	while (p && *p) {
 		const char *e = strchr(p, '\n');
 		if (!e)
 			e = p + strlen(p);
-		/* drop the last field (k, internal) */
-		const char *c = e;
-		while (c > p && c[-1] != ',')
-			c--;
-		fwrite(p, 1, (size_t)(c - p - 1), fp);
-		fputc('\n', fp);
+		/* codes, value, the stored symmetric margin (replaced by the
+		 * interval), k (internal), and the unclamped value when stored */
+		const char *f[NAXES + 4];
+		int nf = 0;
+		f[nf++] = p;
+		for (const char *q = p; q < e && nf < NAXES + 4; q++)
+			if (*q == ',')
+				f[nf++] = q + 1;
+		if (nf != ncols + 3 && nf != ncols + 4)
+			return diag_fail(d, EX_SOFTWARE, "answer %lld: malformed line",
+			                 (long long)a->answer_id);
+		int64_t lo, hi, x = nf == ncols + 4 ? strtoll(f[ncols + 3], NULL, 10) : 0;
+		int64_t value = strtoll(f[ncols], NULL, 10), k = strtoll(f[ncols + 2], NULL, 10);
+		qry_interval_of(&iv, value, k, nf == ncols + 4 ? &x : NULL, &lo, &hi);
+		fwrite(p, 1, (size_t)(f[ncols + 1] - 1 - p), fp);
+		fprintf(fp, ",%lld,%lld\n", (long long)lo, (long long)hi);
 		p = *e ? e + 1 : e;
 	}
 	if (ferror(fp))

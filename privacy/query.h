@@ -18,7 +18,8 @@
  * restricted by the filters, so which cells exist reveals nothing about
  * which categories occurred.  Only case-level (records) submissions are
  * queried; countries that send aggregate cells only are not covered.
- * Post-processing: each noisy count is clamped at 0 (no privacy cost).
+ * Post-processing: each noisy count is clamped at 0 (no privacy cost); the
+ * store keeps the unclamped count too, for the intervals of sums.
  *
  * The answer cache (table qry_answer): every released answer is stored
  * with its question (privacy/request.h, canonical, without researcher or
@@ -36,8 +37,8 @@
  *    summing the stored released cells: free post-processing, consistent
  *    with the released table by construction (each derived cell IS the
  *    sum of released cells), audit "query.derived"; it is stored too.
- *    Margins of a sum of k noisy cells: 90% normal margin of variance
- *    k sigma^2 (exact discrete-Gaussian margin when k = 1).
+ *    Its 90% interval is built on the sum of the summed cells' unclamped
+ *    values (variance k sigma^2; qry_interval_of below).
  *  - Fresh: otherwise noise is drawn, then in ONE BEGIN IMMEDIATE
  *    transaction the account is re-checked, the audit entry
  *    "query.answer" appended, the researcher's budget charged with
@@ -90,7 +91,11 @@ typedef struct qry_answer {
 	int seeded;                   /* NOT PRIVATE */
 	size_t n_cells;
 	char *header;                 /* "region,year,sex" (group-by columns) */
-	char *body;                   /* lines "code,...,value,moe90,k\n" */
+	char *body;                   /* lines "code,...,value,moe90,k,x\n" (moe90: the
+	                                 symmetric margin, kept in the store; the
+	                                 CSV gives the interval instead; x: the
+	                                 unclamped value, absent from answers
+	                                 stored before it was kept) */
 } qry_answer;
 
 void qry_answer_free(qry_answer *a);
@@ -119,8 +124,54 @@ typedef int (*qry_sink)(const qry_answer *a, void *arg, diag *d);
 int qry_ask_to(wh *w, const codelists *cl, const req_request *r, const char *text, size_t len,
                dprng *rng, const char *now, qry_sink sink, void *arg, qry_answer *out,
                diag *d);
+/* 90% intervals of the answers' cells, [value - moe_lo, value + moe_hi]
+ * (integers), from the rho of the noise behind the answer.
+ *
+ * A fresh (or cached) cell is released as E = max(t + Z, 0), Z discrete
+ * Gaussian.  A symmetric E +- m covers a true count far from 0 90% of the
+ * time but a true 0 whenever Z <= m, about 95%: so the interval is a
+ * Neyman construction for the clamped count.  The acceptance region of t is
+ * [t - m95, t + m95] from t* = m95 + 1 up (m95 = dp_gauss_moe at 90%:
+ * P(|Z| <= m95) >= 0.90; from t*, a region without 0) and [0, t + m90]
+ * below (m90: P(Z <= m90) >= 0.90, the 80% two-sided margin), and the
+ * interval is every t whose region holds E: moe_hi = m95, and the lower end
+ * is max(0, E - m90) while that is below t*, else max(t*, E - m95).  A true
+ * 0 is covered when Z <= m90.  Every t is covered with probability >= 0.90,
+ * more only by the discreteness of Z (integer margins): exactly 0.9061-
+ * 0.9074 at sigma = 20 (rho 0.00125), 0.90-0.96 at sigma^2 = 5 (rho 0.1;
+ * tests/unit/test_query.c).
+ *
+ * A derived cell sums k clamped cells, E = sum_i max(t_i + Z_i, 0): how
+ * much the clamping pushed it up depends on which t_i are near 0, which
+ * the released values do not tell.  So every stored cell keeps its
+ * unclamped value t_i + Z_i too (the last field of a body line; never
+ * shown, and a function of the noisy answer: post-processing), and a
+ * derived cell sums them: X = T + a sum of k noises, N(0, k sigma^2) in
+ * shape, and the interval is the Neyman construction of privacy/dpcube.c
+ * on X (central from t* = z95 s, s^2 = k sigma^2; one-sided below it), the
+ * whole numbers in it, widened to hold E: coverage 90% whatever the t_i.
+ * Answers stored before that field existed have no X: then E - T =
+ * sum_i max(Z_i, -t_i) lies between sum Z_i and sum max(Z_i, 0) whatever
+ * the t_i; moe_hi bounds the first (z95 sqrt(k sigma^2)), moe_lo the
+ * second (its normal approximation's 95% point, k sigma / sqrt(2 pi) +
+ * z95 sigma sqrt(k (1/2 - 1/(2 pi))), at most E): coverage at least about
+ * 90%, up to 95% -- conservative.  A moe= request's margin is the noise's
+ * (moe_hi of a fresh cell); a derived interval's ends depend on X, not
+ * only on E, and either can be larger. */
+typedef struct qry_interval {
+	double s2;                    /* sigma^2 of one cell's noise */
+	int64_t m95, m90;             /* two-sided 90%, one-sided 90% margins */
+} qry_interval;
+int qry_interval_new(int64_t rho, qry_interval *iv, diag *d);
+/* The interval of a cell of value `value` summing k noisy cells (1: a
+ * cell of the table itself), x its unclamped value when known (used when
+ * k >= 2), else NULL. */
+void qry_interval_of(const qry_interval *iv, int64_t value, int64_t k, const int64_t *x,
+                     int64_t *moe_lo, int64_t *moe_hi);
+
 /* The answer as CSV: "# NOT PRIVATE" line when seeded, then
- * header,value,moe90 and one line per cell. */
+ * header,value,moe_lo,moe_hi and one line per cell (its 90% interval:
+ * qry_interval_of). */
 int qry_write_csv(const qry_answer *a, FILE *fp, diag *d);
 
 #endif

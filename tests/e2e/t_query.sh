@@ -71,13 +71,13 @@ assert_grep "signed (verified by tipstat query)" chk.txt
 $T query q1.signed -o a1.csv > o1.txt
 assert_grep "fresh, 96 cells, noise rho 0.1, charged 0.1 rho" o1.txt
 assert_grep "budget researcher:alice: 0.4 rho left of 0.5" o1.txt
-head -1 a1.csv | grep -qx 'country,year,sex,value,moe90' || die "answer header"
+head -1 a1.csv | grep -qx 'country,year,sex,value,moe_lo,moe_hi' || die "answer header"
 [ "$(wc -l < a1.csv)" -eq 97 ] || die "96 cells expected"
 ask alice q2 indicator=victims group-by=age moe=10 "filter=form:LAB,country:AUT"
 $T query q2.signed -o a2.csv > o2.txt
 assert_grep "indicator=VIC;group-by=world,age;filter=country:AUT,form:LAB" o2.txt
 assert_grep "fresh, 3 cells" o2.txt
-awk -F, 'NR > 1 && $NF > 10 { exit 1 }' a2.csv || die "moe=10 not met"
+awk -F, 'NR > 1 && ($NF > 10 || $(NF-1) > 10) { exit 1 }' a2.csv || die "moe=10 not met"
 $T budget show researcher:alice > b.txt
 grep -q '^  spent   0\.1[0-9]* ' b.txt || { cat b.txt; die "spent"; }
 
@@ -119,7 +119,17 @@ cmp yf1 yf4 || die "selected cells differ from the stored cells"
 ask alice q3m indicator=VIC group-by=region,sex moe=5
 $T query q3m.signed -o a3m.csv > o3m.txt
 assert_grep "fresh, 4 cells" o3m.txt
-awk -F, 'NR > 1 && $NF > 5 { exit 1 }' a3m.csv || die "moe=5 not met"
+awk -F, 'NR > 1 && ($NF > 5 || $(NF-1) > 5) { exit 1 }' a3m.csv || die "moe=5 not met"
+# every interval [value - moe_lo, value + moe_hi] lies in [0, inf): fresh and derived
+for f in a1.csv a3.csv a3m.csv; do
+	awk -F, 'NR > 1 && ($(NF-2) - $(NF-1) < 0 || $(NF-1) < 0 || $NF < 0) { exit 1 }' "$f" ||
+		die "$f: an interval reaches below 0"
+done
+# a derived sum of 24 cells (sigma^2 5) is built on its unclamped sum: the belt's
+# interval is 2 x 1.645 sqrt(120) = 36 wide, at least 1.645 sqrt(120) = 18 near 0
+# (whole numbers inside: 17 or more), widened if need be to hold the value
+awk -F, 'NR > 1 && $(NF-1) + $NF < 17 { exit 1 }' a3.csv ||
+	die "derived interval narrower than its belt allows"
 
 # --- refusals: 77, nothing charged ---------------------------------------
 $T log head > head0.txt

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,9 +126,9 @@ static void test_answers_cache_derived(void **state)
 	assert_int_equal(a.charged, 100000 * LEDGER_UNITS_PER_RHO);
 	assert_int_equal(a.left, 200000 * LEDGER_UNITS_PER_RHO);
 	assert_string_equal(a.header, "world,year,sex");
-	assert_string_equal(a.body, "001,2023,F,1,0,1\n001,2023,M,1,0,1\n001,2023,O,0,0,1\n"
-	                            "001,2023,U,0,0,1\n001,2024,F,1,0,1\n001,2024,M,0,0,1\n"
-	                            "001,2024,O,0,0,1\n001,2024,U,1,0,1\n");
+	assert_string_equal(a.body, "001,2023,F,1,0,1,1\n001,2023,M,1,0,1,1\n001,2023,O,0,0,1,0\n"
+	                            "001,2023,U,0,0,1,0\n001,2024,F,1,0,1,1\n001,2024,M,0,0,1,0\n"
+	                            "001,2024,O,0,0,1,0\n001,2024,U,1,0,1,1\n");
 	assert_int_equal(a.n_cells, 8);
 	/* the same question from bob, worded otherwise, asking a smaller rho:
 	 * the stored answer, free, identical */
@@ -147,13 +148,13 @@ static void test_answers_cache_derived(void **state)
 	assert_int_equal(c.from_id, a.answer_id);
 	assert_int_equal(c.charged, 0);
 	assert_int_equal(c.left, LEDGER_UNITS_PER_RHO);
-	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n001,O,0,1,2\n001,U,1,1,2\n");
+	assert_string_equal(c.body, "001,F,2,1,2,2\n001,M,1,1,2,1\n001,O,0,1,2,0\n001,U,1,1,2,1\n");
 	qry_answer_free(&c);
 	/* asked again: now stored itself, identical */
 	assert_int_equal(ask(w, "researcher=alice\nindicator=VIC\ngroup-by=sex\nrho=1\n", sk_a,
 	                     "2026-01-01", rng, &c, &d), 0);
 	assert_true(c.source == QRY_CACHED);
-	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n001,O,0,1,2\n001,U,1,1,2\n");
+	assert_string_equal(c.body, "001,F,2,1,2,2\n001,M,1,1,2,1\n001,O,0,1,2,0\n001,U,1,1,2,1\n");
 	qry_answer_free(&c);
 	/* the same margin asked more accurately than 2 summed cells of rho 10^5
 	 * allow (rho / 2 = 50000 < 60000): fresh, and charged */
@@ -161,20 +162,20 @@ static void test_answers_cache_derived(void **state)
 	                     "2026-01-01", rng, &c, &d), 0);
 	assert_int_equal(c.source, QRY_FRESH);
 	assert_int_equal(c.charged, 60000 * LEDGER_UNITS_PER_RHO);
-	assert_string_equal(c.body, "001,F,2,0,1\n001,M,1,0,1\n001,O,0,0,1\n001,U,1,0,1\n");
+	assert_string_equal(c.body, "001,F,2,0,1,2\n001,M,1,0,1,1\n001,O,0,0,1,0\n001,U,1,0,1,1\n");
 	qry_answer_free(&c);
 	/* a selection: girls and women only, by year, from the year x sex table */
 	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nfilter=sex:F\nrho=1\n",
 	                     sk_b, "2026-01-01", rng, &c, &d), 0);
 	assert_int_equal(c.source, QRY_DERIVED);
 	assert_int_equal(c.from_id, a.answer_id);
-	assert_string_equal(c.body, "001,2023,1,0,1\n001,2024,1,0,1\n");
+	assert_string_equal(c.body, "001,2023,1,0,1,1\n001,2024,1,0,1,1\n");
 	qry_answer_free(&c);
 	/* sex:F,M kept by sex, from the same table */
 	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=sex\nfilter=sex:M,sex:F\n"
 	                        "rho=1\n", sk_b, "2026-01-01", rng, &c, &d), 0);
 	assert_int_equal(c.source, QRY_DERIVED);
-	assert_string_equal(c.body, "001,F,2,1,2\n001,M,1,1,2\n");
+	assert_string_equal(c.body, "001,F,2,1,2,2\n001,M,1,1,2,1\n");
 	qry_answer_free(&c);
 	/* a geography filter is not a selection of a world table: fresh */
 	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nfilter=country:AUT\n"
@@ -187,8 +188,8 @@ static void test_answers_cache_derived(void **state)
 	                        "filter=year:2024\nrho=100000\n", sk_a, "2026-01-01", rng, &c, &d), 0);
 	assert_int_equal(c.source, QRY_FRESH);
 	/* 2024: FX_K3 (NGA, other region) and the keyless unknown; FX_K1 counted in 2023 */
-	assert_string_equal(c.body, "AUT,domestic,0,0,1\nAUT,samesub,0,0,1\nAUT,othersub,0,0,1\n"
-	                            "AUT,otherreg,1,0,1\nAUT,U,1,0,1\n");
+	assert_string_equal(c.body, "AUT,domestic,0,0,1,0\nAUT,samesub,0,0,1,0\nAUT,othersub,0,0,1,0\n"
+	                            "AUT,otherreg,1,0,1,1\nAUT,U,1,0,1,1\n");
 	qry_answer_free(&c);
 	/* CSV: NOT PRIVATE stamp, header, k dropped */
 	char *buf = NULL;
@@ -197,12 +198,40 @@ static void test_answers_cache_derived(void **state)
 	assert_int_equal(qry_write_csv(&a, fp, &d), 0);
 	fclose(fp);
 	assert_non_null(strstr(buf, "# NOT PRIVATE"));
-	assert_non_null(strstr(buf, "\nworld,year,sex,value,moe90\n001,2023,F,1,0\n"));
+	assert_non_null(strstr(buf, "\nworld,year,sex,value,moe_lo,moe_hi\n001,2023,F,1,0,0\n"));
 	free(buf);
 	/* audit: answer, cached, derived */
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 4);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.cached'"), 2);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived'"), 3);
+	/* an answer stored before the unclamped values were kept (its body
+	 * without the last field) still derives: its sums have no unclamped
+	 * value, and their CSV interval is the conservative one (k = 4 cells of
+	 * sigma^2 5e-6: both margins round up to 1, moe_lo at most the value).
+	 * The store is append-only: its trigger is dropped to write the old
+	 * body in place (qry_init, on the next question, makes it again). */
+	char *old_body = sqlite3_mprintf("DROP TRIGGER qry_answer_no_update; "
+	                                 "UPDATE qry_answer SET body = '001,2023,F,1,0,1\n"
+	                                 "001,2023,M,1,0,1\n001,2023,O,0,0,1\n001,2023,U,0,0,1\n"
+	                                 "001,2024,F,1,0,1\n001,2024,M,0,0,1\n001,2024,O,0,0,1\n"
+	                                 "001,2024,U,1,0,1\n' WHERE id = %lld",
+	                                 (long long)a.answer_id);
+	assert_int_equal(sqlite3_exec(wh_db(w), old_body, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(old_body);
+	assert_int_equal(ask(w, "researcher=bob\nindicator=VIC\ngroup-by=year\nrho=1\n", sk_b,
+	                     "2026-01-01", rng, &c, &d), 0);
+	assert_int_equal(c.source, QRY_DERIVED);
+	assert_int_equal(c.from_id, a.answer_id);
+	assert_string_equal(c.body, "001,2023,2,1,4\n001,2024,2,1,4\n");
+	buf = NULL;
+	fp = open_memstream(&buf, &bl);
+	assert_int_equal(qry_write_csv(&c, fp, &d), 0);
+	fclose(fp);
+	assert_non_null(strstr(buf, "\nworld,year,value,moe_lo,moe_hi\n001,2023,2,1,1\n001,2024,2,1,1\n"));
+	free(buf);
+	qry_answer_free(&c);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+	                               "AND name = 'qry_answer_no_update'"), 1);
 	qry_answer_free(&a);
 	qry_answer_free(&b);
 	dprng_free(rng);
@@ -308,9 +337,9 @@ static void test_sink_failure_charges_nothing(void **state)
 	assert_int_equal(d.code, EX_IOERR);
 	assert_string_equal(d.msg, "answer.csv: no space");
 	assert_int_equal(l.calls, 1);
-	assert_string_equal(l.body, "001,2023,F,1,0,1\n001,2023,M,1,0,1\n001,2023,O,0,0,1\n"
-	                            "001,2023,U,0,0,1\n001,2024,F,1,0,1\n001,2024,M,0,0,1\n"
-	                            "001,2024,O,0,0,1\n001,2024,U,1,0,1\n");
+	assert_string_equal(l.body, "001,2023,F,1,0,1,1\n001,2023,M,1,0,1,1\n001,2023,O,0,0,1,0\n"
+	                            "001,2023,U,0,0,1,0\n001,2024,F,1,0,1,1\n001,2024,M,0,0,1,0\n"
+	                            "001,2024,O,0,0,1,0\n001,2024,U,1,0,1,1\n");
 	/* nothing stored: the answer store was never even made (its table is
 	 * created inside the transaction the failure rolled back) */
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM sqlite_master WHERE name = "
@@ -475,6 +504,153 @@ static void test_rho_for_moe(void **state)
 	diag_free(&d);
 }
 
+/* The 90% intervals of answers (qry_interval_of).
+ *
+ * Known answers: with m95 = 10, m90 = 8 by hand, the lower end of a fresh
+ * cell is max(0, E - 8) while that is below t* = 11, then max(11, E - 10);
+ * the upper end E + 10.  A derived cell of k = 4 at sigma^2 = 100 (s = 20)
+ * with its unclamped sum X: X = 100 is above t* + z90 s = 58.5, so the
+ * belt's interval is [100 - 32.9, 100 + 32.9], whole numbers [68, 132]; X =
+ * -30 gives [0, t*] = [0, 32]; X = 200 with E = 150 (pushed far) gives
+ * [168, 232], widened to hold 150.  Without X (an answer stored before it
+ * was kept): moe_hi = ceil(1.645 * 20) = 33, moe_lo = ceil(4 * 10 / sqrt(2
+ * pi) + 1.645 * 10 * sqrt(4 (1/2 - 1/(2 pi)))) = ceil(35.17) = 36, at most
+ * E.
+ *
+ * Exact coverage of a fresh cell: for every truth t in 0..300 the chance
+ * that [E - moe_lo, E + moe_hi] holds t, E = max(t + Z, 0), summed over
+ * the discrete Gaussian's pmf (dp_gauss_pmf, |z| <= 12 sigma): at least
+ * 0.90 for every t (the Neyman guarantee) and at most 0.92 at sigma = 20
+ * (rho = 0.00125); at sigma^2 = 5 (rho = 0.1, the documentation's example)
+ * the integer margins give up to 0.96, which is what the docs say.  No
+ * randomness: no false failure.
+ *
+ * Monte Carlo through the sampler: 20,000 seeded draws (dp_gauss_sample,
+ * dprng seed 90) of the clamped release per truth (0, 5, 30, 200) at sigma =
+ * 20, coverage within [0.88, 0.93]: the exact figures are 0.90-0.92, so a
+ * bound is at least 0.01 away, 4.7 binomial standard errors (0.0021):
+ * false failure below 2e-6 per comparison.  Derived sums of k = 4
+ * clamped cells at sigma = 20, all four truths 0, all 200, two of each:
+ * with the unclamped sum, 20,000 draws each, within [0.88, 0.93] (the same
+ * 4.7 standard errors from 0.90 +- 1: false failure below 2e-6 each);
+ * without it, 5,000 draws each, at least 0.88 (the bound promises >= 0.90
+ * up to its normal approximation; 0.88 is 4.7 standard errors (0.0042)
+ * below) and at most 0.97 (it can reach 0.95 when every cell is far from 0
+ * or all are 0: the clamping of the summed cells is unknown). */
+static double exact_cover(const qry_interval *iv, uint64_t num, uint64_t den, int64_t t,
+                          int64_t zmax)
+{
+	double p = 0;
+	for (int64_t z = -zmax; z <= zmax; z++) {
+		int64_t E = t + z > 0 ? t + z : 0, lo, hi;
+		qry_interval_of(iv, E, 1, NULL, &lo, &hi);
+		if (E - lo <= t && t <= E + hi)
+			p += dp_gauss_pmf(num, den, z);
+	}
+	return p;
+}
+
+static void test_interval_coverage(void **state)
+{
+	(void)state;
+	diag d = DIAG_INIT;
+	/* known answers */
+	qry_interval hand = {.s2 = 100, .m95 = 10, .m90 = 8};
+	int64_t vals[] = {0, 5, 8, 9, 17, 18, 19, 20, 21, 100};
+	int64_t want[] = {0, 5, 8, 8, 8, 8, 8, 9, 10, 10};
+	for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+		int64_t lo, hi;
+		qry_interval_of(&hand, vals[i], 1, NULL, &lo, &hi);
+		assert_int_equal(lo, want[i]);
+		assert_int_equal(hi, 10);
+	}
+	int64_t lo, hi, X = 100;
+	qry_interval_of(&hand, 105, 4, &X, &lo, &hi);
+	assert_int_equal(lo, 105 - 68);
+	assert_int_equal(hi, 132 - 105);
+	X = -30;
+	qry_interval_of(&hand, 5, 4, &X, &lo, &hi);
+	assert_int_equal(lo, 5);
+	assert_int_equal(hi, 32 - 5);
+	X = 200;
+	qry_interval_of(&hand, 150, 4, &X, &lo, &hi);
+	assert_int_equal(lo, 0);
+	assert_int_equal(hi, 232 - 150);
+	qry_interval_of(&hand, 100, 4, NULL, &lo, &hi);
+	assert_int_equal(lo, 36);
+	assert_int_equal(hi, 33);
+	qry_interval_of(&hand, 20, 4, NULL, &lo, &hi);
+	assert_int_equal(lo, 20);
+	assert_int_equal(hi, 33);
+	/* exact coverage of a fresh cell */
+	struct { int64_t rho; double max; } lv[] = {{1250000, 0.92}, {100000000, 0.96}};
+	for (size_t l = 0; l < 2; l++) {
+		qry_interval iv;
+		uint64_t num, den;
+		assert_int_equal(qry_interval_new(lv[l].rho, &iv, &d), 0);
+		qry_sigma2(lv[l].rho, &num, &den);
+		int64_t zmax = (int64_t)ceil(12 * sqrt(iv.s2));
+		double mn = 1, mx = 0;
+		for (int64_t t = 0; t <= 300; t++) {
+			double p = exact_cover(&iv, num, den, t, zmax);
+			mn = p < mn ? p : mn;
+			mx = p > mx ? p : mx;
+		}
+		print_message("rho %lld nano (sigma^2 %g, m95 %lld, m90 %lld): exact coverage "
+		              "%.4f-%.4f over t = 0..300\n", (long long)lv[l].rho, iv.s2,
+		              (long long)iv.m95, (long long)iv.m90, mn, mx);
+		assert_true(mn >= 0.90 - 1e-9);
+		assert_true(mx <= lv[l].max);
+	}
+	/* Monte Carlo through the sampler, sigma = 20 */
+	qry_interval iv;
+	uint64_t num, den;
+	assert_int_equal(qry_interval_new(1250000, &iv, &d), 0);
+	qry_sigma2(1250000, &num, &den);
+	dp_gauss *g;
+	dprng *rng;
+	assert_int_equal(dp_gauss_new(num, den, &g, &d), 0);
+	assert_int_equal(dprng_new_seeded(90, &rng, &d), 0);
+	int64_t ts[] = {0, 5, 30, 200};
+	for (size_t i = 0; i < 4; i++) {
+		int in = 0, n = 20000;
+		for (int r = 0; r < n; r++) {
+			int64_t E = ts[i] + dp_gauss_sample(g, rng);
+			E = E > 0 ? E : 0;
+			qry_interval_of(&iv, E, 1, NULL, &lo, &hi);
+			in += E - lo <= ts[i] && ts[i] <= E + hi;
+		}
+		print_message("fresh cell, t = %lld: coverage %.4f of %d\n", (long long)ts[i],
+		              (double)in / n, n);
+		assert_true((double)in / n >= 0.88 && (double)in / n <= 0.93);
+	}
+	int64_t mix[3][4] = {{0, 0, 0, 0}, {200, 200, 200, 200}, {0, 0, 200, 200}};
+	for (int known = 1; known >= 0; known--)
+		for (size_t i = 0; i < 3; i++) {
+			int in = 0, n = known ? 20000 : 5000;
+			for (int r = 0; r < n; r++) {
+				int64_t E = 0, T = 0, Xs = 0;
+				for (int j = 0; j < 4; j++) {
+					int64_t e = mix[i][j] + dp_gauss_sample(g, rng);
+					E += e > 0 ? e : 0;
+					Xs += e;
+					T += mix[i][j];
+				}
+				qry_interval_of(&iv, E, 4, known ? &Xs : NULL, &lo, &hi);
+				in += E - lo <= T && T <= E + hi;
+			}
+			double cov = (double)in / n;
+			print_message("derived sum of 4, truths %lld %lld %lld %lld, unclamped sum %s: "
+			              "coverage %.4f of %d\n", (long long)mix[i][0], (long long)mix[i][1],
+			              (long long)mix[i][2], (long long)mix[i][3], known ? "kept" : "not kept",
+			              cov, n);
+			assert_true(cov >= 0.88 && cov <= (known ? 0.93 : 0.97));
+		}
+	dprng_free(rng);
+	dp_gauss_free(g);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_sink_failure_charges_nothing),
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_rho_for_moe),
+		cmocka_unit_test(test_interval_coverage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
