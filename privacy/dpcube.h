@@ -74,7 +74,6 @@ typedef int (*dpcube_noise_fn)(void *ctx, uint64_t sigma2_num, uint64_t sigma2_d
                                int64_t *out, diag *d);
 
 #define DPCUBE_NONE INT64_MIN     /* "not measured" in a measurement array */
-#define DPCUBE_Z90 1.6448536269514722 /* standard normal 95th percentile */
 
 enum dpcube_status { DPCUBE_NA = 0, DPCUBE_NOISY = 1 };
 
