@@ -133,11 +133,9 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	sqlite3_bind_int64(st, 6, seq);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		diag_fail(d, EX_DATAERR, "researcher '%s': that public key already belongs to another "
-		          "account", id);
-		return sqlx_rollback(db);
-	}
+	/* the id and the key were checked above, in this transaction, so a
+	 * constraint failing here is another one: SQLite's message says which
+	 * (EX_DATAERR through sqlx_code) */
 	if (rc != SQLITE_DONE) {
 		sqlx_fail(db, rc, DB_WHAT, d);
 		return sqlx_rollback(db);
