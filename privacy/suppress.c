@@ -27,6 +27,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "core/vec.h"
 #include "privacy/audit.h"
 #include "privacy/lpguard.h"
 
@@ -751,54 +752,65 @@ static void rooms_hyp(const ctx *c, uint32_t j, double *up, double *dn)
  * clean-up removes what turns out unnecessary.  *lower_bound gets the
  * last proven bound. */
 
+/* The cuts, in the arrays GLPK reads: the entries of cut k are
+ * ind/val[start[k] .. start[k+1] - 1], its right-hand side rhs[k].  Entry 0
+ * is never used, so that ind + start[k] - 1 (GLPK reads a row's entries
+ * from index 1) always points into the arrays.  Grown with core/vec;
+ * gc_init makes the empty set, gc_free releases it. */
 typedef struct gcuts {
 	int *ind;                /* columns (1-based) of all cuts, end to end */
 	double *val;
-	size_t n, cap;           /* entries */
-	size_t *start;           /* per cut: first entry; start[n_cut] = n */
-	double *rhs;
-	size_t n_cut, cap_cut;
+	size_t n, cap_ind, cap_val;        /* entries, entry 0 included */
+	size_t *start;                     /* n_cut + 1 of them */
+	double *rhs;                       /* n_cut of them */
+	size_t n_cut, cap_start, cap_rhs;
 } gcuts;
 
 static int gc_push(gcuts *g, int col, double v)
 {
-	if (g->n == g->cap) {
-		size_t nc = g->cap ? 2 * g->cap : 1024;
-		int *a = realloc(g->ind, (nc + 1) * sizeof *a);
-		if (!a)
-			return -1;
-		g->ind = a;
-		double *b = realloc(g->val, (nc + 1) * sizeof *b);
-		if (!b)
-			return -1;
-		g->val = b;
-		g->cap = nc;
-	}
-	g->ind[g->n] = col;
-	g->val[g->n++] = v;
+	size_t ni = g->n, nv = g->n;
+	int *a = vec_push(&g->ind, &ni, &g->cap_ind, sizeof *g->ind);
+	double *b = a ? vec_push(&g->val, &nv, &g->cap_val, sizeof *g->val) : NULL;
+	if (!b)
+		return -1;
+	*a = col;
+	*b = v;
+	g->n++;
 	return 0;
 }
 
 /* Close the cut whose entries were pushed since the last close. */
 static int gc_close(gcuts *g, double rhs)
 {
-	if (g->n_cut + 1 >= g->cap_cut) {
-		size_t nc = g->cap_cut ? 2 * g->cap_cut : 64;
-		size_t *a = realloc(g->start, (nc + 1) * sizeof *a);
-		if (!a)
-			return -1;
-		g->start = a;
-		double *b = realloc(g->rhs, (nc + 1) * sizeof *b);
-		if (!b)
-			return -1;
-		g->rhs = b;
-		g->cap_cut = nc;
-		if (g->n_cut == 0)
-			g->start[0] = 0;
-	}
-	g->rhs[g->n_cut++] = rhs;
-	g->start[g->n_cut] = g->n;
+	size_t ns = g->n_cut + 1, nr = g->n_cut;
+	size_t *a = vec_push(&g->start, &ns, &g->cap_start, sizeof *g->start);
+	double *b = a ? vec_push(&g->rhs, &nr, &g->cap_rhs, sizeof *g->rhs) : NULL;
+	if (!b)
+		return -1;
+	*a = g->n;
+	*b = rhs;
+	g->n_cut++;
 	return 0;
+}
+
+/* No cuts yet: entry 0 (unused) and start[0] = 1. */
+static int gc_init(gcuts *g)
+{
+	memset(g, 0, sizeof *g);
+	size_t ns = 0;
+	size_t *a = vec_push(&g->start, &ns, &g->cap_start, sizeof *g->start);
+	if (!a || gc_push(g, 0, 0) != 0)
+		return -1;
+	*a = 1;
+	return 0;
+}
+
+static void gc_free(gcuts *g)
+{
+	free(g->ind);
+	free(g->val);
+	free(g->start);
+	free(g->rhs);
 }
 
 /* The relaxation rows of the global MIP (columns col[j] exist already). */
@@ -924,7 +936,8 @@ static int glob_solve(ctx *c, const int *col, int ncol, const gcuts *G, unsigned
 	for (size_t k = 0; k < G->n_cut; k++) {
 		int row = glp_add_rows(P, 1);
 		size_t a = G->start[k];
-		/* GLPK reads entries 1..len: pass the arrays one before the cut */
+		/* GLPK reads entries 1..len: pass the arrays one before the cut
+		 * (a >= 1: entry 0 is never a cut's) */
 		glp_set_mat_row(P, row, (int)(G->start[k + 1] - a), G->ind + a - 1, G->val + a - 1);
 		glp_set_row_bnds(P, row, GLP_LO, G->rhs[k], 0);
 	}
@@ -1094,10 +1107,8 @@ static int glob_cuts(ctx *c, const int *col, const uint32_t *fail, size_t nf, gc
 				if (a > 1e-9 && gc_push(G, col[j], a))
 					rc = -1;
 			}
-			if (!rc && G->n == mark) {
-				G->n = mark; /* nothing can help: leave it to the per-cell phase */
-				continue;
-			}
+			if (!rc && G->n == mark)
+				continue; /* nothing can help: leave it to the per-cell phase */
 			if (!rc && gc_close(G, rhs))
 				rc = -1;
 		}
@@ -1122,9 +1133,8 @@ static int global_phase(ctx *c, double *lower_bound, diag *d)
 	uint8_t *sel = calloc(t->n_cells + 1, 1);
 	uint32_t *fail = malloc((c->n_prim + 1) * sizeof *fail);
 	gcuts G;
-	memset(&G, 0, sizeof G);
 	int rc = 0;
-	if (!col || !cand || !sel || !fail) {
+	if (gc_init(&G) != 0 || !col || !cand || !sel || !fail) {
 		rc = diag_fail(d, EX_OSERR, "suppress: out of memory");
 		goto out;
 	}
@@ -1175,17 +1185,14 @@ static int global_phase(ctx *c, double *lower_bound, diag *d)
 			if (!ok)
 				fail[nf++] = (uint32_t)p;
 		}
-			size_t before = G.n_cut;
+		size_t before = G.n_cut;
 		if (!rc && nf && round + 1 < max_rounds)
 			rc = glob_cuts(c, col, fail, nf, &G, d);
 		if (rc || !nf || G.n_cut == before)
 			break;
 	}
 out:
-	free(G.ind);
-	free(G.val);
-	free(G.start);
-	free(G.rhs);
+	gc_free(&G);
 	free(fail);
 	free(sel);
 	free(cand);
