@@ -69,13 +69,7 @@ static wh *make_wh(const char *name)
 	wh *w;
 	diag d = DIAG_INIT;
 	assert_int_equal(wh_open(db, WH_CREATE, &w, &d), 0);
-	fx_load(w, dir, "a", "\"2023-Q4\"", "2023-Q4",
-	        FX_HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
-	               "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," FX_K2 "\n", 1);
-	fx_load(w, dir, "b", "\"2024-Q1\"", "2024-Q1",
-	        FX_HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
-	               "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," FX_K3 "\n"
-	               "AUT,2024-Q1,VIC,U,U,,U,U,\n", 1);
+	fx_load_aut(w, dir);
 	diag_free(&d);
 	return w;
 }

@@ -111,4 +111,19 @@ static inline void fx_load(wh *w, const char *dir, const char *name, const char 
 	fx_load_files(w, &meta, dp, mp);
 }
 
+/* The two AUT quarters test_whcube and test_query start from, as files
+ * DIR/a and DIR/b, version 1: 2023-Q4 holds persons FX_K1 and FX_K2
+ * (victims); 2024-Q1 holds FX_K1 again (counted in 2023-Q4 already),
+ * FX_K3 and one record without a key. */
+static inline void fx_load_aut(wh *w, const char *dir)
+{
+	fx_load(w, dir, "a", "\"2023-Q4\"", "2023-Q4",
+	        FX_HDR "AUT,2023-Q4,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	               "AUT,2023-Q4,VIC,M,Y_GE18,Y25T34,LAB,ROU," FX_K2 "\n", 1);
+	fx_load(w, dir, "b", "\"2024-Q1\"", "2024-Q1",
+	        FX_HDR "AUT,2024-Q1,VIC,F,Y0T17,,SEX,AUT," FX_K1 "\n"
+	               "AUT,2024-Q1,VIC,F,Y_GE18,,SEX,NGA," FX_K3 "\n"
+	               "AUT,2024-Q1,VIC,U,U,,U,U,\n", 1);
+}
+
 #endif
