@@ -768,7 +768,9 @@ typedef struct gcuts {
 
 static int gc_push(gcuts *g, int col, double v)
 {
-	size_t ni = g->n, nv = g->n;
+	/* vec_push advances its count; the two arrays share g->n. */
+	size_t ni = g->n;
+	size_t nv = ni;
 	int *a = vec_push(&g->ind, &ni, &g->cap_ind, sizeof *g->ind);
 	double *b = a ? vec_push(&g->val, &nv, &g->cap_val, sizeof *g->val) : NULL;
 	if (!b)
