@@ -303,6 +303,8 @@ static void test_create_open_reopen(void **state)
 	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM schema_migration"), WH_SCHEMA_VERSION);
 	assert_int_equal(count_sql(f->w, "PRAGMA application_id"), WH_APPLICATION_ID);
 	assert_int_equal(count_sql(f->w, "PRAGMA foreign_keys"), 1);
+	/* 16 KiB pages: a record block spans 4-5 of them (warehouse.c) */
+	assert_int_equal(count_sql(f->w, "PRAGMA page_size"), 16384);
 	/* creation is itself audited */
 	assert_int_equal(count_sql(f->w, "SELECT count(*) FROM audit WHERE action = 'schema.migrate' "
 	                                 "AND detail = 'from=0 to=2'"),
