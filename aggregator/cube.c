@@ -394,6 +394,28 @@ int cube_declare(cube *c, int kind, int country, int period, int indicator, diag
 	return get_block(c, kind, country, period, indicator, &b, d);
 }
 
+/* Count a record (already known to be a new person for its block) into
+ * every slot of its block: the total, sex x age, the margins, the form and
+ * the citizenship class.  On failure records_in is taken back. */
+static int count_record(cube *c, const std_row *r, int s, int a, int f, int k, diag *d)
+{
+	blk *b;
+	if (get_block(c, CUBE_RECORDS, r->country, r->period, r->indicator, &b, d) != 0) {
+		c->st.records_in--;
+		return -1;
+	}
+	c->st.records_counted++;
+	b->rec[CUBE_S_TOTAL]++;
+	b->rec[CUBE_SLOT_SEXAGE(s, a)]++;
+	b->rec[CUBE_S_SEX + s]++;
+	b->rec[CUBE_S_AGE + a]++;
+	b->rec[CUBE_S_GROUP + group_of(s, a)]++;
+	b->rec[CUBE_S_FORM + f]++;
+	b->rec[CUBE_S_CIT + k]++;
+	c->finished = 0;
+	return 0;
+}
+
 int cube_add_record(cube *c, const std_row *r, diag *d)
 {
 	if (check_coords(c, r, "record", d) != 0)
@@ -444,38 +466,14 @@ int cube_add_record(cube *c, const std_row *r, diag *d)
 			c->run = ne;
 			c->caprun = nc;
 		}
-		blk *b;
-		if (get_block(c, CUBE_RECORDS, r->country, r->period, r->indicator, &b, d) != 0) {
-			c->st.records_in--;
+		if (count_record(c, r, s, a, f, k, d) != 0)
 			return -1;
-		}
 		c->run[c->nrun++] = (run_ent){r->country, r->indicator, r->period};
-		c->st.records_counted++;
-		b->rec[CUBE_S_TOTAL]++;
-		b->rec[CUBE_SLOT_SEXAGE(s, a)]++;
-		b->rec[CUBE_S_SEX + s]++;
-		b->rec[CUBE_S_AGE + a]++;
-		b->rec[CUBE_S_GROUP + group_of(s, a)]++;
-		b->rec[CUBE_S_FORM + f]++;
-		b->rec[CUBE_S_CIT + k]++;
-		c->finished = 0;
 		return 0;
 	}
-	blk *b;
-	if (get_block(c, CUBE_RECORDS, r->country, r->period, r->indicator, &b, d) != 0) {
-		c->st.records_in--;
+	if (count_record(c, r, s, a, f, k, d) != 0)
 		return -1;
-	}
-	c->st.records_counted++;
 	c->st.records_keyless++;
-	b->rec[CUBE_S_TOTAL]++;
-	b->rec[CUBE_SLOT_SEXAGE(s, a)]++;
-	b->rec[CUBE_S_SEX + s]++;
-	b->rec[CUBE_S_AGE + a]++;
-	b->rec[CUBE_S_GROUP + group_of(s, a)]++;
-	b->rec[CUBE_S_FORM + f]++;
-	b->rec[CUBE_S_CIT + k]++;
-	c->finished = 0;
 	return 0;
 }
 

@@ -584,11 +584,20 @@ static void kf_parse(kf *k, const char *buf, size_t len, unsigned char key[32], 
 		       keys_type_name(k->info.type));
 }
 
+/* Report counted parse errors as the failure. */
+static int kf_fail(kf *k, diag *d)
+{
+	if (k->errors)
+		diag_fail(d, EX_NOPERM, "%s: malformed key file (%zu problem%s), refused",
+		          k->path, k->errors, k->errors == 1 ? "" : "s");
+	return -1;
+}
+
 /* Read and parse path.  want_secret: refuse loose permissions before
  * reading.  Secret files are refused for loose permissions after parsing
  * too (describe, or a public loader pointed at a secret file).  key is a
- * 32-byte secure buffer.  Returns 0 when the file parsed cleanly; on -1 the
- * failure is set unless only k->errors were counted (caller reports). */
+ * 32-byte secure buffer.  Returns 0 when the file parsed cleanly, or -1
+ * with the failure set (parse errors are listed, then counted in it). */
 static int kf_read(const char *path, int want_secret, kf *k, unsigned char key[32], diag *d)
 {
 	memset(k, 0, sizeof *k);
@@ -645,16 +654,7 @@ static int kf_read(const char *path, int want_secret, kf *k, unsigned char key[3
 	sodium_free(buf);
 	if (!k->errors && type_is_secret(k->info.type) && k->loose_perms)
 		return perm_refusal(path, k->mode, d);
-	return k->errors ? -1 : 0;
-}
-
-/* Report counted parse errors as the failure. */
-static int kf_fail(kf *k, diag *d)
-{
-	if (k->errors)
-		diag_fail(d, EX_NOPERM, "%s: malformed key file (%zu problem%s), refused",
-		          k->path, k->errors, k->errors == 1 ? "" : "s");
-	return -1;
+	return k->errors ? kf_fail(k, d) : 0;
 }
 
 static int kf_expect(kf *k, int type, diag *d)
@@ -665,6 +665,15 @@ static int kf_expect(kf *k, int type, diag *d)
 	         "this key file is of type %s; type %s is needed here",
 	         keys_type_name(k->info.type), keys_type_name(type));
 	return diag_fail(d, EX_NOPERM, "%s: wrong kind of key file", k->path);
+}
+
+/* Read a key file that must be of the given type (a secret type is read
+ * with the secret's permission checks). */
+static int kf_load(const char *path, int type, kf *k, unsigned char key[32], diag *d)
+{
+	if (kf_read(path, type_is_secret(type), k, key, d) != 0)
+		return -1;
+	return kf_expect(k, type, d);
 }
 
 static int kf_check_id(kf *k, const unsigned char id[KEYS_ID_BYTES], diag *d)
@@ -687,11 +696,7 @@ int keys_load_office_secret(const char *path, keys_office_secret **out, diag *d)
 		return -1;
 	kf f;
 	unsigned char id[KEYS_ID_BYTES];
-	if (kf_read(path, 1, &f, k->sk, d) != 0) {
-		kf_fail(&f, d);
-		goto fail;
-	}
-	if (kf_expect(&f, KEYS_OFFICE_SECRET, d) != 0)
+	if (kf_load(path, KEYS_OFFICE_SECRET, &f, k->sk, d) != 0)
 		goto fail;
 	/* the file holds the 32-byte seed (now in sk[0..32)); re-derive the
 	 * pair from a copy rather than rely on in-place behaviour */
@@ -721,11 +726,7 @@ int keys_load_office_public(const char *path, keys_office_public *out, diag *d)
 		return -1;
 	unsigned char id[KEYS_ID_BYTES];
 	int rc = -1;
-	if (kf_read(path, 0, &f, key, d) != 0) {
-		kf_fail(&f, d);
-		goto done;
-	}
-	if (kf_expect(&f, KEYS_OFFICE_PUBLIC, d) != 0)
+	if (kf_load(path, KEYS_OFFICE_PUBLIC, &f, key, d) != 0)
 		goto done;
 	keys_id(key, id);
 	if (kf_check_id(&f, id, d) != 0)
@@ -752,11 +753,7 @@ int keys_load_aggregator_secret(const char *path, keys_aggregator_secret **out, 
 		return -1;
 	kf f;
 	unsigned char id[KEYS_ID_BYTES];
-	if (kf_read(path, 1, &f, k->sk, d) != 0) {
-		kf_fail(&f, d);
-		goto fail;
-	}
-	if (kf_expect(&f, KEYS_AGGREGATOR_SECRET, d) != 0)
+	if (kf_load(path, KEYS_AGGREGATOR_SECRET, &f, k->sk, d) != 0)
 		goto fail;
 	crypto_scalarmult_base(k->pk, k->sk);
 	keys_id(k->pk, id);
@@ -779,11 +776,7 @@ int keys_load_aggregator_public(const char *path, keys_aggregator_public *out, d
 		return -1;
 	unsigned char id[KEYS_ID_BYTES];
 	int rc = -1;
-	if (kf_read(path, 0, &f, key, d) != 0) {
-		kf_fail(&f, d);
-		goto done;
-	}
-	if (kf_expect(&f, KEYS_AGGREGATOR_PUBLIC, d) != 0)
+	if (kf_load(path, KEYS_AGGREGATOR_PUBLIC, &f, key, d) != 0)
 		goto done;
 	keys_id(key, id);
 	if (kf_check_id(&f, id, d) != 0)
@@ -804,11 +797,7 @@ int keys_load_pseudonym(const char *path, unsigned char **out, diag *d)
 		return -1;
 	kf f;
 	unsigned char id[KEYS_ID_BYTES];
-	if (kf_read(path, 1, &f, key, d) != 0) {
-		kf_fail(&f, d);
-		goto fail;
-	}
-	if (kf_expect(&f, KEYS_PSEUDONYM_SECRET, d) != 0)
+	if (kf_load(path, KEYS_PSEUDONYM_SECRET, &f, key, d) != 0)
 		goto fail;
 	pseudonym_id(key, id);
 	if (kf_check_id(&f, id, d) != 0)
@@ -830,10 +819,8 @@ int keys_describe(const char *path, keys_info *out, diag *d)
 	unsigned char id[KEYS_ID_BYTES];
 	unsigned char *pair = NULL;
 	int rc = -1;
-	if (kf_read(path, 0, &f, key, d) != 0) {
-		kf_fail(&f, d);
+	if (kf_read(path, 0, &f, key, d) != 0)
 		goto done;
-	}
 	unsigned char pk[32];
 	switch (f.info.type) {
 	case KEYS_OFFICE_SECRET:

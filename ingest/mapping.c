@@ -1485,25 +1485,31 @@ static void code_list(const cl_table *t, int with_total, char *buf, size_t bufsz
 		snprintf(buf + o, bufsz - o, ", _T");
 }
 
+/* Is s (normalised) nearer to norm, of length wl, than *bd edits (and
+ * fewer edits than norm has characters)?  Then *bd becomes its distance. */
+static int nearer(const char *norm, size_t wl, const char *s, unsigned *bd)
+{
+	if (!s)
+		return 0;
+	char c[128];
+	text_norm(s, strlen(s), c, sizeof c);
+	unsigned dist = text_edit_distance(norm, c, 3);
+	if (dist >= *bd || dist >= wl)
+		return 0;
+	*bd = dist;
+	return 1;
+}
+
 /* Nearest code of a table to s (by code or label), if a likely typo. */
 static const char *near_code(const cl_table *t, const char *norm)
 {
 	const char *best = NULL;
 	unsigned bd = 3;
 	size_t wl = strlen(norm);
-	char c[128];
 	for (size_t i = 0; i < t->n; i++)
-		for (int w = 0; w < 2; w++) {
-			const char *s = w ? t->codes[i].label : t->codes[i].code;
-			if (!s)
-				continue;
-			text_norm(s, strlen(s), c, sizeof c);
-			unsigned dist = text_edit_distance(norm, c, 3);
-			if (dist < bd && dist < wl) {
-				bd = dist;
+		for (int w = 0; w < 2; w++)
+			if (nearer(norm, wl, w ? t->codes[i].label : t->codes[i].code, &bd))
 				best = t->codes[i].code;
-			}
-		}
 	return best;
 }
 
@@ -1512,19 +1518,10 @@ static const char *near_country(const codelists *cl, const char *norm, char *buf
 	int best = -1;
 	unsigned bd = 3;
 	size_t wl = strlen(norm);
-	char c[128];
 	for (size_t i = 0; i < cl->n_countries; i++)
-		for (int w = 0; w < 2; w++) {
-			const char *s = w ? cl->countries[i].name : cl->countries[i].iso3;
-			if (!s)
-				continue;
-			text_norm(s, strlen(s), c, sizeof c);
-			unsigned dist = text_edit_distance(norm, c, 3);
-			if (dist < bd && dist < wl) {
-				bd = dist;
+		for (int w = 0; w < 2; w++)
+			if (nearer(norm, wl, w ? cl->countries[i].name : cl->countries[i].iso3, &bd))
 				best = (int)i;
-			}
-		}
 	if (best < 0)
 		return NULL;
 	snprintf(buf, bufsz, "%s (%s)", cl->countries[best].iso3,

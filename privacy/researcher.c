@@ -143,6 +143,21 @@ int rsr_grant(sqlite3 *db, const char *actor, const char *id, const unsigned cha
 	return sqlx_commit(db, DB_WHAT, d);
 }
 
+/* Run sql, an UPDATE of one account with two text parameters (the new
+ * value, then the id).  0, or -1 with d set. */
+static int set_text(sqlite3 *db, const char *sql, const char *value, const char *id, diag *d)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlx_fail(db, rc, DB_WHAT, d);
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sqlx_fail(db, rc, DB_WHAT, d);
+}
+
 int rsr_raise(sqlite3 *db, const char *actor, const char *id, int64_t rho, const char *expires,
               diag *d)
 {
@@ -168,21 +183,8 @@ int rsr_raise(sqlite3 *db, const char *actor, const char *id, int64_t rho, const
 	if (audit_append(db, actor, "researcher.raise", detail, NULL, d) != 0)
 		return sqlx_rollback(db);
 	if (expires) {
-		sqlite3_stmt *st;
-		int rc = sqlite3_prepare_v2(db, "UPDATE rsr_account SET expires = ? WHERE id = ?", -1,
-		                            &st, NULL);
-		if (rc != SQLITE_OK) {
-			sqlx_fail(db, rc, DB_WHAT, d);
+		if (set_text(db, "UPDATE rsr_account SET expires = ? WHERE id = ?", expires, id, d) != 0)
 			return sqlx_rollback(db);
-		}
-		sqlite3_bind_text(st, 1, expires, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			sqlx_fail(db, rc, DB_WHAT, d);
-			return sqlx_rollback(db);
-		}
 	}
 	return sqlx_commit(db, DB_WHAT, d);
 }
@@ -207,21 +209,8 @@ int rsr_revoke(sqlite3 *db, const char *actor, const char *id, diag *d)
 	if (audit_append(db, actor, "researcher.revoke", detail, NULL, d) != 0)
 		return sqlx_rollback(db);
 	sqlx_now_utc(ts);
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "UPDATE rsr_account SET revoked_at = ? WHERE id = ?", -1,
-	                            &st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlx_fail(db, rc, DB_WHAT, d);
+	if (set_text(db, "UPDATE rsr_account SET revoked_at = ? WHERE id = ?", ts, id, d) != 0)
 		return sqlx_rollback(db);
-	}
-	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		sqlx_fail(db, rc, DB_WHAT, d);
-		return sqlx_rollback(db);
-	}
 	return sqlx_commit(db, DB_WHAT, d);
 }
 

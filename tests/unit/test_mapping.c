@@ -975,6 +975,19 @@ static void test_codes(void **state)
 	              "Y_GE18, U, Y0T4, Y5T9, Y10T14, Y15T17, Y18T24, Y25T34, Y35T44, Y45T54, "
 	              "Y55T64, Y_GE65); did you mean 'Y0T17'?",
 	              "t.map:15:8: error: '_T' (total) is not a form code here", NULL);
+
+	/* a near miss of a country's name or code is named, one edit away */
+	snprintf(text, sizeof text,
+	         "[file]\nkind = records\n[constant]\ncountry = Germny\nindicator = VIC\n"
+	         "period = 2024\n[column c]\nfield = citizenship\nmap = x -> Nigerja\n");
+	expect_errors(text, &g_cl,
+	              "t.map:4:11: error: unknown country 'Germny' (expected an ISO 3166 alpha-3 "
+	              "or alpha-2 code, an M49 number or a country name); did you mean DEU "
+	              "(Germany)?",
+	              "t.map:9:12: error: unknown citizenship 'Nigerja' (expected an ISO 3166 alpha-3 "
+	              "or alpha-2 code, an M49 number or a country name, or U for unknown); did you "
+	              "mean NGA (Nigeria)?",
+	              NULL);
 }
 
 static void test_semantics(void **state)
