@@ -999,7 +999,9 @@ static int serve_stored(sqlite3 *db, const req_request *r, stored *s, sbuf *deri
 	a->header = make_header(r->geo, r->dims);
 	if (!a->body || !a->header)
 		return diag_fail(d, EX_OSERR, "out of memory");
-	snprintf(extra, sizeof extra, "charged=0 from=%lld", (long long)s->id);
+	char eff_s[LEDGER_RHO_STR]; /* what a cell of the margin is as accurate as */
+	ledger_format_rho(eff, eff_s);
+	snprintf(extra, sizeof extra, "eff_rho=%s charged=0 from=%lld", eff_s, (long long)s->id);
 	audit_detail(r, a, extra, detail, sizeof detail);
 	int64_t seq;
 	if (audit_append(db, "query", "query.derived", detail, &seq, d) != 0)

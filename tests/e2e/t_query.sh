@@ -165,7 +165,7 @@ assert_grep "query.refused .*researcher=carol .*reason=expired" log2.txt
 assert_grep "query.answer .*researcher=alice .*charged=0.1 left=0.4" log2.txt
 [ "$(grep -c 'query.answer' log2.txt)" -eq 3 ] || die "3 paid answers"
 assert_grep "query.cached .*researcher=bob " log2.txt
-assert_grep "query.derived .*researcher=alice .*from=1" log2.txt
+assert_grep "query.derived .*researcher=alice .*eff_rho=[0-9.]* charged=0 from=1" log2.txt
 $T log verify > /dev/null
 
 # --- race: two queries for the last of a budget ---------------------------

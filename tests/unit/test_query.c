@@ -198,6 +198,10 @@ static void test_answers_cache_derived(void **state)
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.answer'"), 4);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.cached'"), 2);
 	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived'"), 3);
+	/* a derived answer's audit entry says how accurate its cells are */
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM audit WHERE action = 'query.derived' "
+	                               "AND detail GLOB '* eff_rho=[0-9]* charged=0 from=[0-9]*'"),
+	                 3);
 	/* an answer stored before the unclamped values were kept (its body
 	 * without the last field) still derives: its sums have no unclamped
 	 * value, and their CSV interval is the conservative one (k = 4 cells of
