@@ -1014,17 +1014,24 @@ static int fast_split(csvr *r, const unsigned char *s, size_t body, size_t pe, i
 		return 0;
 	if (reserve_arena(r, body + 1) != 0)
 		return fatal_oom(r, d);
+	/* The line is copied once; each field is then cut in place in the
+	 * copy: a NUL where its delimiter (or closing quote, or the end) is,
+	 * and for a quoted field its start moved past the opening quote and
+	 * its doubled quotes closed up (rare), never past its closing quote. */
+	char *ar = r->arena;
+	memcpy(ar, s, body);
+	ar[body] = '\0';
 	const uint32_t *pos = r->spos;
-	size_t k = 0, start = 0, cstart = 0, a = 0;
+	size_t k = 0, start = 0, cstart = 0;
 	for (;;) {
 		if (r->nf == r->o.max_fields)
 			goto slow;
 		if (r->nf == r->capf && grow_fields(r) != 0)
 			return fatal_oom(r, d);
-		size_t a0 = a, e;
+		size_t a0, flen, e;
 		int quoted = k < npos && pos[k] == start && s[start] == quote;
 		if (quoted) {
-			size_t seg = start + 1;
+			size_t seg = start + 1, w = start + 1;
 			k++;
 			for (;;) {
 				while (k < npos && s[pos[k]] != quote)
@@ -1032,10 +1039,11 @@ static int fast_split(csvr *r, const unsigned char *s, size_t body, size_t pe, i
 				if (k == npos)
 					goto slow; /* closes on a later line, or never */
 				size_t qp = pos[k];
-				memcpy(r->arena + a, s + seg, qp - seg);
-				a += qp - seg;
+				if (w != seg)
+					memmove(ar + w, ar + seg, qp - seg);
+				w += qp - seg;
 				if (qp + 1 < body && s[qp + 1] == quote) {
-					r->arena[a++] = (char)quote;
+					ar[w++] = (char)quote;
 					k += 2; /* the next entry is that second quote */
 					seg = qp + 2;
 					continue;
@@ -1046,19 +1054,22 @@ static int fast_split(csvr *r, const unsigned char *s, size_t body, size_t pe, i
 			}
 			if (e < body && s[e] != delim)
 				goto slow; /* text after the closing quote */
+			a0 = start + 1;
+			flen = w - a0;
+			ar[w] = '\0'; /* w <= the closing quote */
 		} else {
 			if (k < npos && s[pos[k]] == quote)
 				goto slow; /* a quote inside an unquoted field */
 			e = k < npos ? pos[k] : body;
-			memcpy(r->arena + a, s + start, e - start);
-			a += e - start;
+			a0 = start;
+			flen = e - start;
+			ar[e] = '\0';
 		}
-		if (a - a0 > r->o.max_field)
+		if (flen > r->o.max_field)
 			goto slow;
-		r->arena[a++] = '\0';
 		r->slots[r->nf].aoff = a0;
 		r->slots[r->nf].roff = start;
-		r->f[r->nf].len = a - a0 - 1;
+		r->f[r->nf].len = flen;
 		r->f[r->nf].quoted = quoted;
 		r->f[r->nf].col = (unsigned long)(start - cstart) + 1;
 		r->nf++;
@@ -1070,7 +1081,7 @@ static int fast_split(csvr *r, const unsigned char *s, size_t body, size_t pe, i
 		k++;
 		start = e + 1;
 	}
-	r->alen = a;
+	r->alen = body + 1;
 	return fast_done_cols(r, na, pe, nl, out);
 slow:
 	r->nf = 0;

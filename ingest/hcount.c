@@ -206,8 +206,38 @@ static int cell_cmp(const void *a, const void *b)
 	return 0;
 }
 
+static int pcell_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const hcount_pcell *)a)->key, y = ((const hcount_pcell *)b)->key;
+	return x < y ? -1 : x > y;
+}
+
 int hcount_sorted(const hcount *t, hcount_cell **out, size_t *n)
 {
+	if (!t->wused) {
+		/* packed keys only: their order is the key order, so sort the
+		 * 16-byte cells on one integer, then unpack */
+		hcount_pcell *p = malloc((t->used ? t->used : 1) * sizeof *p);
+		*out = calloc(t->used ? t->used : 1, sizeof **out);
+		if (!p || !*out) {
+			free(p);
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->s[i].n)
+				p[k++] = t->s[i];
+		qsort(p, k, sizeof *p, pcell_cmp);
+		for (size_t i = 0; i < k; i++) {
+			unpack(p[i].key, &(*out)[i].k);
+			(*out)[i].n = p[i].n;
+		}
+		free(p);
+		*n = k;
+		return 0;
+	}
 	size_t all = t->used + t->wused;
 	*out = calloc(all ? all : 1, sizeof **out);
 	if (!*out)
