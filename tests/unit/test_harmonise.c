@@ -217,6 +217,57 @@ static void test_every_age(void **state)
 	free(csv);
 }
 
+/* A column's value repeated, alternated, a prefix of another, the same
+ * bytes with a trailing space, a value longer than the memo, a fallback,
+ * an unknown value between known ones: each row gets the code its own
+ * value maps to, whatever came before (the per-column memo and cache
+ * never answer for another value). */
+static void test_repeated_values(void **state)
+{
+	(void)state;
+	const char *map =
+		"[file]\nkind = records\n"
+		"[constant]\ncountry = DEU\nindicator = VIC\nperiod = 2024-Q1\n"
+		"[column sexo]\nfield = sex\nmap = 1 -> M\nmap = 10 -> F\n"
+		"map = una mujer con un nombre muy largo de verdad -> F\n"
+		"[column fin]\nfield = form\nmap = sexual -> SEX\nmap = laboral -> LAB\n"
+		"fallback = U\n";
+	const char *csv = "sexo,fin\n"
+	                  "1,sexual\n"
+	                  "1,sexual\n"
+	                  "10,laboral\n"
+	                  "1,laboral\n"
+	                  "1 ,otra\n"      /* "1 " is normalised to 1; otra falls back */
+	                  "una mujer con un nombre muy largo de verdad,sexual\n"
+	                  "una mujer con un nombre muy largo de verdad,sexual\n"
+	                  "7,sexual\n"     /* unknown sex */
+	                  "10,otra\n"
+	                  "1,laboral\n";
+	enum { N = 10 };
+	std_row rows[N];
+	int rcs[N];
+	diag d;
+	diag_init(&d, 20);
+	assert_int_equal(run(map, csv, rows, rcs, N, &d), N);
+	int m = cl_find(&cl.sex, "M", 1), f = cl_find(&cl.sex, "F", 1);
+	int sex = cl_find(&cl.forms, "SEX", 3), lab = cl_find(&cl.forms, "LAB", 3),
+	    u = cl_find(&cl.forms, "U", 1);
+	const int want_sex[N] = {m, m, f, m, m, f, f, -1, f, m};
+	const int want_form[N] = {sex, sex, lab, lab, u, sex, sex, -1, u, lab};
+	for (int i = 0; i < N; i++) {
+		if (i == 7) {
+			assert_int_equal(rcs[i], 1);
+			continue;
+		}
+		assert_int_equal(rcs[i], 0);
+		assert_int_equal(rows[i].sex, want_sex[i]);
+		assert_int_equal(rows[i].form, want_form[i]);
+	}
+	assert_int_equal(d.n_errors, 1);
+	assert_int_equal(d.items[0].line, 9);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -224,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_age_reference_column),
 		cmocka_unit_test(test_every_age),
+		cmocka_unit_test(test_repeated_values),
 		cmocka_unit_test(test_year_quarter_constants),
 		cmocka_unit_test(test_citizenship_category_by_country_name),
 	};
