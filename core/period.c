@@ -110,11 +110,16 @@ int period_parse_date(const char *s, size_t n, const char *fmt, int *y, int *m, 
 			dst = &dd; minw = 1; maxw = 2; tok = 1;
 		}
 		if (dst) {
+			/* the value is taken as the digits are counted */
 			size_t w = 0;
-			while (w < maxw && i + w < n && s[i + w] >= '0' && s[i + w] <= '9')
+			int v = 0;
+			while (w < maxw && i + w < n && s[i + w] >= '0' && s[i + w] <= '9') {
+				v = v * 10 + (s[i + w] - '0');
 				w++;
-			if (w < minw || digits(s + i, w, dst) != 0)
+			}
+			if (w < minw)
 				return -1;
+			*dst = v;
 			i += w;
 			fmt += tok;
 		} else {

@@ -32,18 +32,22 @@ static void key_vals(const hcount_key *k, int v[NDIM])
 	v[6] = k->citizenship;
 }
 
-/* 0 and *p set, or -1 when a value does not fit its width. */
+/* 0 and *p set, or -1 when a value does not fit its width.  Written out
+ * field by field (constant shifts; a loop over W[] stayed a loop), same
+ * layout as unpack() reads: country in the top bits, citizenship in the
+ * bottom. */
 static inline int pack(const hcount_key *k, uint64_t *p)
 {
-	int v[NDIM];
-	key_vals(k, v);
-	uint64_t r = 0, bad = 0;
-	for (int i = 0; i < NDIM; i++) {
-		uint64_t u = (uint64_t)((int64_t)v[i] + BIAS);
-		bad |= u >> W[i];
-		r = (r << W[i]) | (u & ((1ULL << W[i]) - 1));
-	}
-	*p = r;
+	uint64_t c = (uint64_t)((int64_t)k->country + BIAS),
+	         pe = (uint64_t)((int64_t)k->period + BIAS),
+	         in = (uint64_t)((int64_t)k->indicator + BIAS),
+	         sx = (uint64_t)((int64_t)k->sex + BIAS),
+	         ag = (uint64_t)((int64_t)k->age + BIAS),
+	         fo = (uint64_t)((int64_t)k->form + BIAS),
+	         ci = (uint64_t)((int64_t)k->citizenship + BIAS);
+	uint64_t bad = (c >> 10) | (pe >> 17) | (in >> 7) | (sx >> 5) | (ag >> 8) | (fo >> 7) |
+	               (ci >> 10);
+	*p = c << 54 | pe << 37 | in << 30 | sx << 25 | ag << 17 | fo << 10 | ci;
 	return bad ? -1 : 0;
 }
 
@@ -128,7 +132,7 @@ static int grow_wide(hcount *t)
 	return 0;
 }
 
-static int add_packed(hcount *t, uint64_t key, uint64_t n)
+static inline int add_packed(hcount *t, uint64_t key, uint64_t n)
 {
 	if (2 * (t->used + 1) > t->cap && grow_packed(t) != 0)
 		return -1;
