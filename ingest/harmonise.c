@@ -23,7 +23,6 @@
 
 #define NORM_MAX 256
 #define CACHE_MAX 4096      /* raw spellings cached per column */
-#define MEMO_MAX 32         /* longest raw value kept as a column's memo */
 #define NO_CONST INT32_MIN
 
 /* dimension bits */
@@ -35,14 +34,6 @@ struct harm_col {
 	int quotable;           /* may its values appear in messages? */
 	hmap map;               /* normalised national value -> resolved */
 	hmap cache;             /* raw value -> resolved (successes only) */
-	/* the column's last resolved raw value (when shorter than MEMO_MAX),
-	 * checked before the cache: national files repeat a column's value
-	 * from row to row (one country per file, two sexes), and a compare
-	 * is cheaper than hashing */
-	char memo[MEMO_MAX];
-	size_t memo_len;
-	int64_t memo_val;
-	int memo_ok;
 	int fallback;           /* resolved fallback, or NO_CONST */
 	int has_fallback;
 	int free_text_checked;  /* unmapped column: content check done */
@@ -621,27 +612,10 @@ static void report_unknown(harm *h, const harm_col *c, const csvr_field *f, diag
 
 /* Resolve the value of column c: map, then standard spelling, then
  * fallback.  0 = ok, -1 = unknown. */
-static void memo_set(harm_col *c, const csvr_field *f, int64_t v)
-{
-	if (f->len < MEMO_MAX) {
-		memcpy(c->memo, f->s, f->len);
-		c->memo_len = f->len;
-		c->memo_val = v;
-		c->memo_ok = 1;
-	}
-}
-
 static int lookup(harm *h, harm_col *c, const csvr_field *f, int64_t *out)
 {
-	if (c->memo_ok && f->len == c->memo_len && memcmp(f->s, c->memo, f->len) == 0) {
-		*out = c->memo_val;
+	if (hmap_get(&c->cache, f->s, f->len, out))
 		return 0;
-	}
-	if (hmap_get(&c->cache, f->s, f->len, out)) {
-		if (c->field != MF_COUNT)
-			memo_set(c, f, *out);
-		return 0;
-	}
 	char norm[NORM_MAX];
 	size_t n = text_norm(f->s, f->len, norm, sizeof norm);
 	int ok = hmap_get(&c->map, norm, n, out);
@@ -653,11 +627,8 @@ static int lookup(harm *h, harm_col *c, const csvr_field *f, int64_t *out)
 	}
 	if (!ok)
 		return -1;
-	if (c->field != MF_COUNT) {
-		if (c->cache.n < CACHE_MAX)
-			hmap_put(&c->cache, f->s, f->len, *out, NULL);
-		memo_set(c, f, *out);
-	}
+	if (c->cache.n < CACHE_MAX && c->field != MF_COUNT)
+		hmap_put(&c->cache, f->s, f->len, *out, NULL);
 	return 0;
 }
 
@@ -980,14 +951,8 @@ int harm_row(harm *h, const csvr_record *rec, std_row *o, diag *d)
 {
 	int cells = h->m->kind == MAP_CELLS;
 	int dflt = cells ? STD_TOTAL : -1;
-	/* copies of static zeroed rows, not memset and a designated
-	 * initialiser: gcc clears these ~90-byte structs with rep stos, whose
-	 * start-up cost showed as 3% of harmonise-and-count; a copy is a few
-	 * vector moves (static objects are zeroed padding included) */
-	static const row_state st0 = {.period_src = -1, .years = -1, .dim = -1, .cat = -1};
-	static const std_row zero_row;
-	row_state st = st0;
-	*o = zero_row;
+	row_state st = {.period_src = -1, .years = -1, .dim = -1, .cat = -1};
+	memset(o, 0, sizeof *o);
 	o->line = rec->line;
 	o->country = o->indicator = -1;
 	o->sex = o->age = o->form = o->citizenship = dflt;
