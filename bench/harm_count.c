@@ -144,9 +144,16 @@ int main(int argc, char **argv)
 	o.threads = threads;
 	if (ingest_count(&o, &ic, &d) != 0)
 		goto out;
-	for (size_t i = 0; i < ic.counts.cap; i++)
-		if (ic.counts.s[i].n && t_add(&t, pack_cell(&ic.counts.s[i].k), ic.counts.s[i].n) != 0)
+	hcount_cell *cells;
+	size_t ncells;
+	if (hcount_sorted(&ic.counts, &cells, &ncells) != 0)
+		goto out;
+	for (size_t i = 0; i < ncells; i++)
+		if (t_add(&t, pack_cell(&cells[i].k), cells[i].n) != 0) {
+			free(cells);
 			goto out;
+		}
+	free(cells);
 	printf("rows=%llu rejected=%llu groups=%zu\n", (unsigned long long)ic.rows_read,
 	       (unsigned long long)ic.rows_rejected, t.used);
 	for (size_t i = 0; verbose && i < t.cap; i++)

@@ -37,9 +37,18 @@
  * record length are checked, so libcsv's buffer stays below max_field +
  * piece and the window below max_record + piece + block.
  *
- * Fast path: a whole line at the start of a record with no quote char and
- * nothing for the scan to flag is split on the delimiter with memchr; for
- * such a line libcsv (strict, spaces kept) would give exactly these fields.
+ * Fast path: a whole line at the start of a record with nothing for the
+ * scan to flag, and either no quote char or only quoted fields that close
+ * on the line, is split without libcsv; for such a line libcsv (strict,
+ * spaces kept) would give exactly these fields.  It is one pass over the
+ * line, 16 bytes at a time (fast_split: SSE2 compares and movemask on
+ * x86-64, a byte loop elsewhere), that checks what the scan checks and
+ * lists the delimiters and quotes with the UTF-8 continuation bytes before
+ * each, then a walk over that short list that cuts the fields and their
+ * columns: a usual row is read once instead of once per memchr (newline
+ * aside), scan, and column count.  Lines with more delimiters and quotes
+ * than the list holds take the older way (scan, memchr per field).  The
+ * differential tests (test_csvr) compare it with libcsv byte for byte.
  */
 #include "core/csvr.h"
 
@@ -52,6 +61,13 @@
 #include <sysexits.h>
 
 #include "core/text.h"
+
+/* The structural scan of the fast path uses SSE2 on x86-64 (always there);
+ * elsewhere, or with -DCSVR_NO_SIMD, the same masks come from a byte loop. */
+#if defined(__SSE2__) && !defined(CSVR_NO_SIMD)
+#include <emmintrin.h>
+#define CSVR_SSE2 1
+#endif
 
 /* libcsv's parser states (private #defines in libcsv.c, stable since 1.0);
  * we read them from the public struct csv_parser.pstate. */
@@ -77,6 +93,10 @@ static const char R_FIELDS[] = "too many fields";
 static const char R_UNTERM[] = "unterminated quote";
 
 enum { PIECE_CUT = 0, PIECE_LINE = 1, PIECE_LAST = 2 };
+
+/* Structural bytes (delimiters, quotes) a line may have for the one-pass
+ * fast path; a line with more goes the older way (memchr per field). */
+#define MAX_STRUCT 256u
 
 typedef struct slot {
 	size_t aoff;  /* offset of the field's copy in the arena */
@@ -125,6 +145,8 @@ struct csvr {
 	char *arena;
 	size_t alen, acap;
 	int row_done;
+	uint32_t spos[MAX_STRUCT];  /* fast path: offsets of delimiters and quotes */
+	uint32_t scont[MAX_STRUCT]; /* and the UTF-8 continuation bytes before each */
 	const char *cb_reason;      /* first problem seen by the field callback */
 	size_t cb_off;
 	int oom;
@@ -721,16 +743,37 @@ static int slow_piece(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 }
 
 /* The end of a record read by a fast path. */
-static int fast_done(csvr *r, int na, size_t pe, int nl, csvr_record *out)
+/* The fast path's record is complete: move past its line. */
+static int fast_next(csvr *r, size_t pe, int nl)
 {
-	r->rec_nonascii = na;
-	set_fields(r, out, 1);
 	r->cur = pe;
 	if (nl)
 		r->line++;
 	r->rec = r->cur;
 	note_mem(r);
 	return 1;
+}
+
+static int fast_done(csvr *r, int na, size_t pe, int nl, csvr_record *out)
+{
+	r->rec_nonascii = na;
+	set_fields(r, out, 1);
+	return fast_next(r, pe, nl);
+}
+
+/* fast_done when the fields' columns are already set (fast_split). */
+static int fast_done_cols(csvr *r, int na, size_t pe, int nl, csvr_record *out)
+{
+	r->rec_nonascii = na;
+	for (size_t i = 0; i < r->nf; i++) {
+		r->f[i].s = r->arena + r->slots[i].aoff;
+		r->f[i].line = r->rec_line;
+	}
+	out->f = r->f;
+	out->n = r->nf;
+	out->line = r->rec_line;
+	out->n_lines = 1;
+	return fast_next(r, pe, nl);
 }
 
 /* A whole line with quote chars: split it without libcsv when every
@@ -804,9 +847,10 @@ slow:
 	return 0;
 }
 
-/* A whole line at the start of a record: split it without libcsv when it
- * has no quote char and nothing for the scan to flag.  1 done, 0 not. */
-static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
+/* fast_line the older way: scan, then memchr for each field (or
+ * fast_quoted).  Used when a line has more than MAX_STRUCT delimiters and
+ * quotes for fast_split.  1 done, 0 not, -1 fatal. */
+static int fast_line_memchr(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 {
 	const unsigned char *s = r->win + r->cur;
 	size_t n = pe - r->cur, body = n;
@@ -854,6 +898,213 @@ static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 	r->arena[body] = '\0';
 	r->alen = body + 1;
 	return fast_done(r, na, pe, nl, out);
+}
+
+/* Bit masks of one 16-byte block (bit j = byte j): delimiters, quotes,
+ * bytes that keep a line off the fast path (NUL, CR: the scan would flag
+ * them inside a line's body), bytes >= 0x80, and UTF-8 continuation bytes
+ * (10xxxxxx, which do not start a character, for columns). */
+typedef struct blk_masks {
+	unsigned delim, quote, stop, high, cont;
+} blk_masks;
+
+static inline void block_masks(const unsigned char *b, unsigned char delim, unsigned char quote,
+                               blk_masks *m)
+{
+#ifdef CSVR_SSE2
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
+	m->delim = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)delim)));
+	m->quote = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)quote)));
+	m->stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
+	                                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+	m->high = (unsigned)_mm_movemask_epi8(v);
+	/* signed, 0x80..0xBF are -128..-65: below -64 */
+	m->cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(-64)));
+#else
+	m->delim = m->quote = m->stop = m->high = m->cont = 0;
+	for (unsigned j = 0; j < 16; j++) {
+		unsigned bit = 1u << j;
+		m->delim |= b[j] == delim ? bit : 0;
+		m->quote |= b[j] == quote ? bit : 0;
+		m->stop |= (b[j] == 0 || b[j] == '\r') ? bit : 0;
+		m->high |= b[j] >= 0x80 ? bit : 0;
+		m->cont |= (b[j] & 0xC0) == 0x80 ? bit : 0;
+	}
+#endif
+}
+
+/* Set bits of a 16-bit mask (the baseline x86-64 has no popcnt
+ * instruction: __builtin_popcount would be a libgcc call). */
+static inline unsigned pop16(unsigned x)
+{
+	x = x - ((x >> 1) & 0x5555u);
+	x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+	x = (x + (x >> 4)) & 0x0F0Fu;
+	return (x + (x >> 8)) & 0x1Fu;
+}
+
+/* Bits of a 16-bit mask at positions >= k (k <= 16). */
+static inline unsigned bits_from(unsigned k)
+{
+	return k >= 16 ? 0u : 0xFFFFu & ~((1u << k) - 1);
+}
+
+/* fast_line in two stages.  Stage 1, one pass over the line's body 16
+ * bytes at a time: leave (0) at a NUL or CR (the scan would flag it),
+ * check UTF-8 only where a block has bytes >= 0x80, and list every
+ * delimiter and quote with the number of continuation bytes before it
+ * (so columns need no second pass).  Stage 2 walks that list (a dozen
+ * entries for a usual row) and cuts the fields exactly as fast_line_memchr
+ * and fast_quoted do: same fields, same arena, same fallbacks to libcsv.
+ * A line with more than MAX_STRUCT delimiters and quotes is handed to
+ * fast_line_memchr (return 2).  1 done, 0 not, 2 use the older way, -1. */
+static int fast_split(csvr *r, const unsigned char *s, size_t body, size_t pe, int nl,
+                      csvr_record *out, diag *d)
+{
+	unsigned char delim = (unsigned char)r->o.delim, quote = (unsigned char)r->o.quote;
+	size_t npos = 0, cont = 0, utf_ok = 0;
+	int na = 0, anyq = 0;
+	for (size_t i = 0; i < body; i += 16) {
+		blk_masks m;
+		size_t len = body - i;
+		if (len >= 16) {
+			block_masks(s + i, delim, quote, &m);
+		} else {
+			unsigned char t[16] = {0};
+			memcpy(t, s + i, len);
+			block_masks(t, delim, quote, &m);
+			unsigned keep = (1u << len) - 1;
+			m.delim &= keep;
+			m.quote &= keep;
+			m.stop &= keep;
+			m.high &= keep;
+			m.cont &= keep;
+		}
+		if (m.stop)
+			return 0;
+		if (m.high) {
+			/* lead bytes not covered by the sequence before */
+			unsigned h = m.high & (utf_ok > i ? bits_from((unsigned)(utf_ok - i)) : 0xFFFFu);
+			while (h) {
+				size_t j = i + (size_t)__builtin_ctz(h);
+				size_t sl = utf8_seq(s + j, body - j);
+				if (!sl)
+					return 0;
+				utf_ok = j + sl;
+				h &= bits_from((unsigned)(utf_ok - i < 16 ? utf_ok - i : 16));
+			}
+			na = 1;
+		}
+		anyq |= m.quote != 0;
+		unsigned sm = m.delim | m.quote;
+		while (sm) {
+			unsigned b = (unsigned)__builtin_ctz(sm);
+			if (npos == MAX_STRUCT)
+				return 2;
+			r->spos[npos] = (uint32_t)(i + b);
+			r->scont[npos] = (uint32_t)(cont + (m.cont ? pop16(m.cont & ((1u << b) - 1)) : 0));
+			npos++;
+			sm &= sm - 1;
+		}
+		if (m.cont)
+			cont += pop16(m.cont);
+	}
+	/* a last line without newline with a quote: see fast_line_memchr */
+	if (anyq && !nl)
+		return 0;
+	if (reserve_arena(r, body + 1) != 0)
+		return fatal_oom(r, d);
+	/* The line is copied once; each field is then cut in place in the
+	 * copy: a NUL where its delimiter (or closing quote, or the end) is,
+	 * and for a quoted field its start moved past the opening quote and
+	 * its doubled quotes closed up (rare), never past its closing quote. */
+	char *ar = r->arena;
+	memcpy(ar, s, body);
+	ar[body] = '\0';
+	const uint32_t *pos = r->spos;
+	size_t k = 0, start = 0, cstart = 0;
+	for (;;) {
+		if (r->nf == r->o.max_fields)
+			goto slow;
+		if (r->nf == r->capf && grow_fields(r) != 0)
+			return fatal_oom(r, d);
+		size_t a0, flen, e;
+		int quoted = k < npos && pos[k] == start && s[start] == quote;
+		if (quoted) {
+			size_t seg = start + 1, w = start + 1;
+			k++;
+			for (;;) {
+				while (k < npos && s[pos[k]] != quote)
+					k++; /* a delimiter inside the quotes is content */
+				if (k == npos)
+					goto slow; /* closes on a later line, or never */
+				size_t qp = pos[k];
+				if (w != seg)
+					memmove(ar + w, ar + seg, qp - seg);
+				w += qp - seg;
+				if (qp + 1 < body && s[qp + 1] == quote) {
+					ar[w++] = (char)quote;
+					k += 2; /* the next entry is that second quote */
+					seg = qp + 2;
+					continue;
+				}
+				k++;
+				e = qp + 1;
+				break;
+			}
+			if (e < body && s[e] != delim)
+				goto slow; /* text after the closing quote */
+			a0 = start + 1;
+			flen = w - a0;
+			ar[w] = '\0'; /* w <= the closing quote */
+		} else {
+			if (k < npos && s[pos[k]] == quote)
+				goto slow; /* a quote inside an unquoted field */
+			e = k < npos ? pos[k] : body;
+			a0 = start;
+			flen = e - start;
+			ar[e] = '\0';
+		}
+		if (flen > r->o.max_field)
+			goto slow;
+		r->slots[r->nf].aoff = a0;
+		r->slots[r->nf].roff = start;
+		r->f[r->nf].len = flen;
+		r->f[r->nf].quoted = quoted;
+		r->f[r->nf].col = (unsigned long)(start - cstart) + 1;
+		r->nf++;
+		if (e >= body)
+			break;
+		/* pos[k] is the delimiter at e; a last one is followed by an
+		 * empty field */
+		cstart = r->scont[k];
+		k++;
+		start = e + 1;
+	}
+	r->alen = body + 1;
+	return fast_done_cols(r, na, pe, nl, out);
+slow:
+	r->nf = 0;
+	return 0;
+}
+
+/* A whole line at the start of a record: split it without libcsv when it
+ * has nothing for the scan to flag and either no quote char or only
+ * quoted fields that close on the line (fast_split, fast_quoted).  1 done,
+ * 0 not, -1 fatal. */
+static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
+{
+	const unsigned char *s = r->win + r->cur;
+	size_t n = pe - r->cur, body = n;
+	if (nl) {
+		body--;
+		if (body && s[body - 1] == '\r')
+			body--;
+	}
+	if (n > r->o.max_record)
+		return 0;
+	int rc = fast_split(r, s, body, pe, nl, out, d);
+	return rc == 2 ? fast_line_memchr(r, pe, nl, out, d) : rc;
 }
 
 /* Only spaces and tabs (that are not the delimiter), then CR LF or LF. */

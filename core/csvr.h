@@ -42,10 +42,10 @@
  * 128 KiB (window) + max_field + 64 KiB (libcsv) + the current record's
  * field copies, whatever the file size (under 2 MiB with the defaults).  When
  * a line has several problems the first in the line is reported; limits
- * count as crossed when checked, after each piece.  Lines with no quote
- * character and nothing else to check are split directly on the delimiter
- * (libcsv gives the same fields for them; opts.libcsv_only turns this off
- * for comparison).
+ * count as crossed when checked, after each piece.  Lines with nothing
+ * else to check and no quote character, or only quoted fields that close on
+ * the line, are split directly (one vectorised pass; libcsv gives the same
+ * fields for them; opts.libcsv_only turns this off for comparison).
  *
  * Columns are 1-based UTF-8 character positions of the field's first byte
  * (the opening quote for a quoted field); lines are 1-based.

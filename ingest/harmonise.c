@@ -468,6 +468,8 @@ int harm_init(harm *h, const mapping *m, const codelists *cl, const char *file,
 	}
 	for (int f = 0; f < MF__COUNT; f++)
 		h->src[f] = -1;
+	for (int y = 0; y <= HARM_MAX_AGE; y++)
+		h->age_band_of[y] = cl_age_for_years(cl, y);
 	for (size_t j = 0; j < h->ncols; j++) {
 		h->cols[j].name = header ? header->f[j].s : NULL;
 		h->cols[j].fallback = NO_CONST;
@@ -735,7 +737,7 @@ static int handle_field(harm *h, harm_col *c, size_t j, const csvr_field *f,
 		trim(&s, &n);
 		if (n == 0)
 			return 0;
-		if (parse_uint(s, n, 1000, &a) != 0 || a > 120) {
+		if (parse_uint(s, n, 1000, &a) != 0 || a > HARM_MAX_AGE) {
 			char q[24];
 			text_quote(f->s, f->len, q, sizeof q);
 			diag_add(d, DIAG_ERROR, h->file, f->line, f->col,
@@ -865,7 +867,7 @@ static int finish_age(harm *h, std_row *o, row_state *st, diag *d)
 			period_end_date(o->period, &ry, &rm, &rd);
 		}
 		int a = period_age_years(st->by, st->bm, st->bd, ry, rm, rd);
-		if (a < 0 || a > 120) {
+		if (a < 0 || a > HARM_MAX_AGE) {
 			row_error(h, o->line, "impossible age", d, "%s",
 			          a < 0 ? "date of birth is after the reference date"
 			                : "date of birth gives an age over 120");
@@ -879,7 +881,8 @@ static int finish_age(harm *h, std_row *o, row_state *st, diag *d)
 		years = a;
 	}
 	if (years >= 0) {
-		int band = cl_age_for_years(h->cl, years);
+		int band = years <= HARM_MAX_AGE ? h->age_band_of[years]
+		                                 : cl_age_for_years(h->cl, years);
 		if (band < 0) {
 			row_error(h, o->line, "impossible age", d, "%s", "age has no age band");
 			return 1;

@@ -52,6 +52,8 @@ typedef struct std_row {
 
 typedef struct harm_col harm_col;
 
+#define HARM_MAX_AGE 120   /* whole years; older is an impossible age */
+
 typedef struct harm {
 	const mapping *m;
 	const codelists *cl;
@@ -66,6 +68,9 @@ typedef struct harm {
 	hmap flag_yes, flag_no;
 	int flag_none;                 /* form index when no flag is set */
 	int age_ref_col;               /* column with the reference date, -1 */
+	/* cl_age_for_years for every age 0..HARM_MAX_AGE, worked out once
+	 * (a walk over the age codelist per row was 3% of harmonising) */
+	int age_band_of[HARM_MAX_AGE + 1];
 	const char *reason;            /* why the last row was rejected */
 } harm;
 

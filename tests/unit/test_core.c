@@ -550,6 +550,201 @@ static void test_sha256(void **state)
 	print_message("sha256: SHA extensions %s\n", sha256_has_ni() ? "used" : "not available");
 }
 
+static uint64_t core_rs = 0x2545F4914F6CDD1DULL;
+static uint64_t core_rnd(void)
+{
+	core_rs ^= core_rs << 13;
+	core_rs ^= core_rs >> 7;
+	core_rs ^= core_rs << 17;
+	return core_rs;
+}
+
+/* Property: hmap against a naive list, on keys made to trouble a
+ * word-at-a-time hash: lengths 0 to 40 (every tail length), long shared
+ * prefixes, keys that differ in one byte at any position or only in
+ * length, zero bytes inside and at the end. */
+static void test_hmap_property(void **state)
+{
+	(void)state;
+	enum { NK = 3000 };
+	static char keys[NK][40];
+	static size_t lens[NK];
+	static int64_t vals[NK];
+	size_t nk = 0;
+	for (int round = 0; round < 3; round++) {
+		hmap h;
+		hmap_init(&h);
+		nk = 0;
+		while (nk < NK) {
+			size_t n = core_rnd() % 41;
+			char k[40];
+			uint64_t kind = core_rnd() % 4;
+			if (kind == 0 && nk) {
+				/* a known key with one byte changed, or one byte shorter or longer */
+				size_t o = core_rnd() % nk;
+				n = lens[o];
+				memcpy(k, keys[o], n);
+				uint64_t how = core_rnd() % 3;
+				if (how == 0 && n)
+					k[core_rnd() % n] ^= (char)(1 + core_rnd() % 255);
+				else if (how == 1 && n)
+					n--;
+				else if (n < 40)
+					k[n++] = (char)(core_rnd() % 3 ? 0 : 'x');
+			} else {
+				for (size_t i = 0; i < n; i++)
+					k[i] = kind == 1 ? (char)(i < n - 1 ? 'a' : 'a' + (int)(core_rnd() % 26))
+					                 : (char)(core_rnd() % 256);
+			}
+			size_t j = 0;
+			while (j < nk && !(lens[j] == n && !memcmp(keys[j], k, n)))
+				j++;
+			int64_t v = (int64_t)(core_rnd() % 1000000) - 500000, old = 0;
+			int rc = hmap_put(&h, k, n, v, &old);
+			if (j < nk) {
+				assert_int_equal(rc, 1);
+				assert_int_equal(old, vals[j]);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			memcpy(keys[nk], k, n);
+			lens[nk] = n;
+			vals[nk++] = v;
+		}
+		assert_int_equal(h.n, nk);
+		for (size_t j = 0; j < nk; j++) {
+			int64_t v = 0;
+			assert_int_equal(hmap_get(&h, keys[j], lens[j], &v), 1);
+			assert_int_equal(v, vals[j]);
+		}
+		/* absent keys: one byte past a 40-byte key, a changed byte */
+		for (int a = 0; a < 2000; a++) {
+			char k[41];
+			size_t n = core_rnd() % 41;
+			for (size_t i = 0; i < n; i++)
+				k[i] = (char)(core_rnd() % 256);
+			size_t j = 0;
+			while (j < nk && !(lens[j] == n && !memcmp(keys[j], k, n)))
+				j++;
+			assert_int_equal(hmap_get(&h, k, n, NULL), j < nk);
+		}
+		size_t it = 0, count = 0;
+		const char *kp;
+		size_t kn;
+		int64_t kv;
+		while (hmap_next(&h, &it, &kp, &kn, &kv)) {
+			int64_t v = 0;
+			assert_int_equal(hmap_get(&h, kp, kn, &v), 1);
+			assert_int_equal(v, kv);
+			count++;
+		}
+		assert_int_equal(count, nk);
+		hmap_free(&h);
+	}
+}
+
+/* period_parse_date written again as a model: the format cut into tokens
+ * first (YYYY, MM, DD, M, D, or one literal byte; longest first), then the
+ * input matched token by token, digits taken greedily. */
+static int model_parse_date(const char *s, size_t n, const char *fmt, int *y, int *m, int *d)
+{
+	while (n && (s[0] == ' ' || s[0] == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	int v[3] = {-1, -1, -1};
+	size_t i = 0, fl = strlen(fmt), p = 0;
+	while (p < fl) {
+		int which = -1;
+		size_t minw = 0, maxw = 0, tl = 1;
+		if (fl - p >= 4 && memcmp(fmt + p, "YYYY", 4) == 0)
+			which = 0, minw = maxw = 4, tl = 4;
+		else if (fl - p >= 2 && (memcmp(fmt + p, "MM", 2) == 0 || memcmp(fmt + p, "DD", 2) == 0))
+			which = fmt[p] == 'M' ? 1 : 2, minw = maxw = 2, tl = 2;
+		else if (fmt[p] == 'M' || fmt[p] == 'D')
+			which = fmt[p] == 'M' ? 1 : 2, minw = 1, maxw = 2;
+		if (which < 0) {
+			if (i >= n || s[i] != fmt[p])
+				return -1;
+			i++;
+		} else {
+			size_t w = 0;
+			int x = 0;
+			while (w < maxw && i + w < n && s[i + w] >= '0' && s[i + w] <= '9')
+				x = x * 10 + (s[i + w++] - '0');
+			if (w < minw)
+				return -1;
+			v[which] = x;
+			i += w;
+		}
+		p += tl;
+	}
+	if (i != n || !period_valid_date(v[0], v[1], v[2]))
+		return -1;
+	*y = v[0];
+	*m = v[1];
+	*d = v[2];
+	return 0;
+}
+
+/* Property: period_parse_date agrees with the model on random formats
+ * (the real ones and random strings of Y, M, D and separators, cut
+ * anywhere, so tokens end at the format's end) and random inputs built
+ * to match them or nearly. */
+static void test_period_parse_date_model(void **state)
+{
+	(void)state;
+	static const char *fmts[] = {"YYYY-MM-DD", "DD/MM/YYYY", "M/D/YYYY", "YYYYMMDD",
+	                             "DD.MM.YYYY", "D-M-YYYY", "YYY-MM-DD", "YYYY-M", "MMDD"};
+	static const char alpha[] = "YMD-/. x";
+	static const char in_alpha[] = "0123456789-/. \tx";
+	int agree_ok = 0;
+	for (int it = 0; it < 200000; it++) {
+		char fmt[16], s[24];
+		if (core_rnd() % 2) {
+			const char *f = fmts[core_rnd() % (sizeof fmts / sizeof *fmts)];
+			size_t cut = strlen(f) - (core_rnd() % 4 == 0 ? core_rnd() % 3 : 0);
+			memcpy(fmt, f, cut);
+			fmt[cut] = '\0';
+		} else {
+			size_t fl = core_rnd() % 12;
+			for (size_t i = 0; i < fl; i++)
+				fmt[i] = alpha[core_rnd() % (sizeof alpha - 1)];
+			fmt[fl] = '\0';
+		}
+		size_t n = 0;
+		if (core_rnd() % 2) {
+			/* follow the format, with valid-looking digits */
+			if (core_rnd() % 4 == 0)
+				s[n++] = ' ';
+			int ys = 0; /* Y digits so far: years start "20" */
+			for (const char *f = fmt; *f && n < 20; f++) {
+				ys = *f == 'Y' ? ys + 1 : 0;
+				s[n++] = *f == 'Y' ? (ys == 1 ? '2' : ys == 2 ? '0' : (char)('0' + (int)(core_rnd() % 10)))
+				         : (*f == 'M' || *f == 'D') ? (char)('0' + (int)(core_rnd() % 3))
+				         : *f;
+			}
+			if (core_rnd() % 4 == 0 && n < 20)
+				s[n++] = (char)('0' + (int)(core_rnd() % 10));
+		} else {
+			n = core_rnd() % 14;
+			for (size_t i = 0; i < n; i++)
+				s[i] = in_alpha[core_rnd() % (sizeof in_alpha - 1)];
+		}
+		int y1 = 0, m1 = 0, d1 = 0, y2 = 0, m2 = 0, d2 = 0;
+		int r1 = period_parse_date(s, n, fmt, &y1, &m1, &d1);
+		int r2 = model_parse_date(s, n, fmt, &y2, &m2, &d2);
+		assert_int_equal(r1, r2);
+		if (r1 == 0) {
+			assert_int_equal(y1, y2);
+			assert_int_equal(m1, m2);
+			assert_int_equal(d1, d2);
+			agree_ok++;
+		}
+	}
+	assert_true(agree_ok > 1000); /* the inputs do reach valid dates */
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -557,6 +752,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_norm),     cmocka_unit_test(test_text_utf8),
 		cmocka_unit_test(test_text_misc),     cmocka_unit_test(test_hmap),
+		cmocka_unit_test(test_hmap_property), cmocka_unit_test(test_period_parse_date_model),
 		cmocka_unit_test(test_period_parse),  cmocka_unit_test(test_period_dates),
 		cmocka_unit_test(test_extsort),       cmocka_unit_test(test_extsort_stable),
 		cmocka_unit_test(test_extsort_reference),

@@ -1384,6 +1384,297 @@ static void test_roundtrip(void **state)
 	}
 }
 
+/* ---- the one-pass fast path against libcsv ------------------------------ */
+
+/* One random field in its raw CSV form, shaped to meet the fast path's
+ * 16-byte blocks everywhere: empty, short and long (up to 200 bytes)
+ * unquoted text, UTF-8 of 2 to 4 bytes (so sequences straddle blocks),
+ * quoted fields with delimiters, doubled quotes, CR LF and LF inside, and
+ * (dirty) a quote in an unquoted field, text after a closing quote,
+ * invalid UTF-8, a NUL, a lone CR. */
+static void gen_field(buf *b, unsigned char delim, unsigned char quote, int dirty)
+{
+	static const char *utf[] = {"é", "€", "日本語", "\xF0\x9D\x84\x9E", "Perú", "a", "ñ"};
+	static const char *bad[] = {"\xC3", "\xFF", "\xED\xA0\x80", "\xE2\x82", "\x80"};
+	char q = (char)quote, dl = (char)delim;
+	size_t k, len;
+	switch (rnd() % (dirty ? 17u : 12u)) {
+	case 0:
+		break;
+	case 1:
+		for (k = 0, len = 1 + rnd() % 6; k < len; k++)
+			putf(b, "%c", 'a' + (int)(rnd() % 26));
+		break;
+	case 2:
+		for (k = 0, len = 15 + rnd() % 186; k < len; k++)
+			putf(b, "%c", rnd() % 7 ? 'a' + (int)(rnd() % 26) : ' ');
+		break;
+	case 3:
+		for (k = 0, len = 1 + rnd() % 20; k < len; k++) {
+			const char *u = utf[rnd() % (sizeof utf / sizeof *utf)];
+			put(b, u, strlen(u));
+		}
+		break;
+	case 4: /* quoted, with delimiters, spaces and UTF-8 inside */
+		put(b, &q, 1);
+		for (k = 0, len = rnd() % 60; k < len; k++) {
+			uint32_t x = rnd() % 6;
+			if (x == 0)
+				put(b, &dl, 1);
+			else if (x == 1)
+				put(b, " ", 1);
+			else if (x == 2)
+				put(b, "ú", strlen("ú"));
+			else
+				putf(b, "%c", 'A' + (int)(rnd() % 26));
+		}
+		put(b, &q, 1);
+		break;
+	case 5: /* doubled quotes, some at the ends */
+		put(b, &q, 1);
+		for (k = 0, len = rnd() % 8; k < len; k++) {
+			if (rnd() % 2) {
+				put(b, &q, 1);
+				put(b, &q, 1);
+			} else {
+				put(b, "reservado", 9);
+			}
+		}
+		put(b, &q, 1);
+		break;
+	case 6:
+		put(b, &q, 1);
+		put(b, &q, 1);
+		break;
+	case 7: /* a quoted newline: the record spans lines (libcsv) */
+		put(b, &q, 1);
+		put(b, "x", 1);
+		if (rnd() % 2)
+			put(b, "\r\n", 2);
+		else
+			put(b, "\n", 1);
+		put(b, "y", 1);
+		put(b, &q, 1);
+		break;
+	case 8: /* long, quoted, many doubled quotes: many structural bytes */
+		put(b, &q, 1);
+		for (k = 0, len = 17 + rnd() % 180; k < len; k++) {
+			if (rnd() % 3 == 0) {
+				put(b, &q, 1);
+				put(b, &q, 1);
+			} else {
+				putf(b, "%c", rnd() % 5 ? 'a' + (int)(rnd() % 26) : (int)delim);
+			}
+		}
+		put(b, &q, 1);
+		break;
+	case 9:
+		putf(b, "%u", rnd() % 100000);
+		break;
+	case 10:
+		put(b, "  x ", 4);
+		break;
+	case 11: /* quoted, a multi-byte character at every offset */
+		put(b, &q, 1);
+		for (k = 0, len = rnd() % 20; k < len; k++)
+			put(b, "a", 1);
+		put(b, "\xF0\x9D\x84\x9E", 4);
+		put(b, &q, 1);
+		break;
+	case 12:
+		put(b, "ab", 2);
+		put(b, &q, 1);
+		put(b, "c", 1);
+		break;
+	case 13:
+		put(b, &q, 1);
+		put(b, "x", 1);
+		put(b, &q, 1);
+		put(b, "y", 1);
+		break;
+	case 14: {
+		const char *x = bad[rnd() % (sizeof bad / sizeof *bad)];
+		for (k = 0, len = rnd() % 20; k < len; k++)
+			put(b, "b", 1);
+		put(b, x, strlen(x));
+		break;
+	}
+	case 15:
+		put(b, "n\0n", 3);
+		break;
+	default:
+		put(b, "c\rd", 3);
+		break;
+	}
+}
+
+/* A random file of generated lines: mostly clean, some dirty lines,
+ * blank lines, LF and CR LF, sometimes no newline at the end, a BOM;
+ * with `wide`, some lines of 200 to 400 fields (more structural bytes
+ * than the one-pass scan lists: the older fast path takes them). */
+static void gen_lines(buf *b, unsigned char delim, unsigned char quote, int wide)
+{
+	put(b, "", 0);
+	if (rnd() % 8 == 0)
+		put(b, "\xEF\xBB\xBF", 3);
+	int nl = 1 + (int)(rnd() % 12);
+	for (int l = 0; l < nl; l++) {
+		if (rnd() % 15 == 0) {
+			if (rnd() % 2)
+				put(b, "\r\n", 2);
+			else
+				put(b, "  \n", 3);
+			continue;
+		}
+		int nf = wide && rnd() % 4 == 0 ? 200 + (int)(rnd() % 200) : 1 + (int)(rnd() % 40);
+		int dirty = rnd() % 5 == 0;
+		for (int f = 0; f < nf; f++) {
+			if (f)
+				put(b, (const char *)&delim, 1);
+			gen_field(b, delim, quote, dirty && rnd() % 4 == 0);
+		}
+		if (l + 1 < nl || rnd() % 3) {
+			if (rnd() % 2)
+				put(b, "\r\n", 2);
+			else
+				put(b, "\n", 1);
+		}
+	}
+}
+
+/* The one-pass fast path (fast_split) gives byte-identical results to
+ * libcsv and to the reference model: fields, quoted flags, lines,
+ * columns, bad records, diagnostics and their messages, on random files
+ * of long lines, in place and in blocks of random sizes. */
+static void test_fast_path_differential(void **state)
+{
+	(void)state;
+	rng_state = 0xC0FFEE1234ULL;
+	static const unsigned char delims[] = {',', ';', '\t', '|'};
+	for (int iter = 0; iter < 1500; iter++) {
+		unsigned char delim = delims[iter % 4], quote = iter % 3 == 2 ? '\'' : '"';
+		int wide = iter % 10 == 0;
+		buf in = {0};
+		gen_lines(&in, delim, quote, wide);
+		csvr_opts o = {.delim = (char)delim, .quote = (char)quote};
+		csvr_opts lo = o;
+		lo.libcsv_only = 1;
+		char *want = transcript(in.s, in.len, &lo, M_DIRECT, 0, 1, NULL);
+		char *got = transcript(in.s, in.len, &o, M_DIRECT, 0, 1, NULL);
+		if (strcmp(want, got)) {
+			buf e = {0};
+			put_esc(&e, in.s, in.len);
+			print_error("input #%d: %s\n", iter, e.s);
+			free(e.s);
+		}
+		same("fast path against libcsv", want, got);
+		free(got);
+		got = transcript(in.s, in.len, &o, M_BLOCKS, 1 + rnd() % 300, 1, NULL);
+		same("fast path in blocks", want, got);
+		free(got);
+		free(want);
+		if (!wide) {
+			/* the model lists positions without messages */
+			want = ref_transcript((const unsigned char *)in.s, in.len, delim, quote);
+			got = transcript(in.s, in.len, &o, M_DIRECT, 0, 0, NULL);
+			same("fast path against the reference", want, got);
+			free(got);
+			free(want);
+		}
+		free(in.s);
+	}
+}
+
+/* Read in[0..n) as ingest reads a chunk: with more_follows (and, when
+ * `from` > 0, first_line and no_bom), appending the transcript lines
+ * (records, bad records, diagnostics with messages) to b.  Returns where
+ * the next chunk starts (the open record's first byte, or n) and its line. */
+static size_t read_chunk(buf *b, const char *in, size_t from, size_t n, unsigned long first_line,
+                         int more, int libcsv_only, unsigned long *next_line)
+{
+	diag d;
+	diag_init(&d, 100000);
+	csvr *r;
+	csvr_opts o = {.delim = ';', .more_follows = more, .first_line = first_line,
+	               .no_bom = from > 0, .libcsv_only = libcsv_only};
+	assert_int_equal(csvr_open_mem(in + from, n - from, "t.csv", &o, &r, &d), 0);
+	csvr_record rec;
+	int rc;
+	size_t seen = 0;
+	while ((rc = csvr_next(r, &rec, &d)) != CSVR_EOF) {
+		assert_true(rc == CSVR_OK || rc == CSVR_BAD);
+		if (rc == CSVR_OK) {
+			putf(b, "OK %lu(%lu)", rec.line, rec.n_lines);
+			for (size_t i = 0; i < rec.n; i++) {
+				put(b, " [", 2);
+				put_esc(b, rec.f[i].s, rec.f[i].len);
+				putf(b, "]%lu:%lu%s", rec.f[i].line, rec.f[i].col, rec.f[i].quoted ? "q" : "");
+			}
+			put(b, "\n", 1);
+		} else {
+			putf(b, "BAD %lu(%lu) %s\n", rec.line, rec.n_lines, csvr_bad_reason(r));
+		}
+		for (; seen < d.n_items; seen++)
+			putf(b, "  %lu:%lu: %s\n", d.items[seen].line, d.items[seen].col, d.items[seen].msg);
+	}
+	for (; seen < d.n_items; seen++)
+		putf(b, "  %lu:%lu: %s\n", d.items[seen].line, d.items[seen].col, d.items[seen].msg);
+	uint64_t off;
+	unsigned long line;
+	if (!csvr_tail(r, &off, &line))
+		csvr_position(r, &off, &line);
+	csvr_close(r);
+	diag_free(&d);
+	*next_line = line;
+	return from + (size_t)off;
+}
+
+/* A small file cut into two chunks at every offset, each chunk read on its
+ * own as ingest does (the record open at the cut read again with the rest):
+ * the two transcripts together are the whole file's, with the fast path
+ * and with libcsv alone. */
+static void test_fast_path_chunks(void **state)
+{
+	(void)state;
+	const char in[] = "\xEF\xBB\xBFid_caso;pais;fecha;nombre;edad;fiscalia;obs\r\n"
+	                  "PE-V-2019-0000001;Perú;22/03/2019;;25;\"Unidad de Trata; Lima\";\r\n"
+	                  "PE-I-2020-0000002;Perú;21/12/2020;Percy Pfuyuchez;47;FISTRAP Cusco;\r\n"
+	                  "PE-V-2021-0000003;Perú;01/01/2021;\"caso \"\"reservado\"\"\";;\"a\r\nb\";x\r\n"
+	                  "\r\n"
+	                  "PE-V-2021-0000004;日本語 𝄞 long text that spans several blocks;;;;;\n"
+	                  "bad;ab\"c;x\r\n"
+	                  "5;\"x\"y;z\n"
+	                  "6;\"\";\"\"\"\";;;;\n"
+	                  "PE-V-2022-0000007;Perú;02/02/2022;;3;\"Fiscalía; Piura\";last";
+	size_t n = sizeof in - 1;
+	for (int lc = 0; lc < 2; lc++) {
+		buf whole = {0};
+		put(&whole, "", 0);
+		unsigned long l;
+		assert_int_equal(read_chunk(&whole, in, 0, n, 1, 0, lc, &l), n);
+		if (!lc) {
+			buf lw = {0};
+			put(&lw, "", 0);
+			read_chunk(&lw, in, 0, n, 1, 0, 1, &l);
+			same("whole file, fast path against libcsv", lw.s, whole.s);
+			free(lw.s);
+		}
+		for (size_t cut = 0; cut <= n; cut++) {
+			buf two = {0};
+			put(&two, "", 0);
+			unsigned long line;
+			size_t next = read_chunk(&two, in, 0, cut, 1, 1, lc, &line);
+			assert_true(next <= cut);
+			read_chunk(&two, in, next, n, line, 0, lc, &line);
+			if (strcmp(whole.s, two.s))
+				print_error("cut at %zu (%s)\n", cut, lc ? "libcsv only" : "fast path");
+			same("two chunks", whole.s, two.s);
+			free(two.s);
+		}
+		free(whole.s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1418,6 +1709,8 @@ int main(void)
 		cmocka_unit_test(test_fuzz_against_reference),
 		cmocka_unit_test(test_fuzz_limits),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_fast_path_differential),
+		cmocka_unit_test(test_fast_path_chunks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,12 +171,111 @@ static void test_citizenship_category_by_country_name(void **state)
 	diag_free(&d);
 }
 
+/* Every whole age 0..120 and one past it: the band and group harm_row
+ * gives (from its per-harm table) are the ones the age codelist gives,
+ * worked out here by hand from the bands' bounds (the finest band whose
+ * [min, max] holds the age), and 121 is an impossible age. */
+static void test_every_age(void **state)
+{
+	(void)state;
+	const char *map =
+		"[file]\nkind = records\n"
+		"[constant]\ncountry = DEU\nindicator = VIC\nperiod = 2024-Q1\n"
+		"[column age]\nfield = age_years\n"
+		"[column sex]\nfield = sex\n";
+	enum { N = 122 };
+	size_t cap = 32 + N * 12;
+	char *csv = malloc(cap);
+	assert_non_null(csv);
+	size_t len = (size_t)snprintf(csv, cap, "age,sex\n");
+	for (int y = 0; y < N; y++)
+		len += (size_t)snprintf(csv + len, cap - len, "%d,F\n", y);
+	std_row rows[N];
+	int rcs[N];
+	diag d;
+	diag_init(&d, 200);
+	assert_int_equal(run(map, csv, rows, rcs, N, &d), N);
+	static const struct { int lo, hi; const char *band, *group; } want[] = {
+		{0, 4, "Y0T4", "Y0T17"}, {5, 9, "Y5T9", "Y0T17"}, {10, 14, "Y10T14", "Y0T17"},
+		{15, 17, "Y15T17", "Y0T17"}, {18, 24, "Y18T24", "Y_GE18"},
+		{25, 34, "Y25T34", "Y_GE18"}, {35, 44, "Y35T44", "Y_GE18"},
+		{45, 54, "Y45T54", "Y_GE18"}, {55, 64, "Y55T64", "Y_GE18"},
+		{65, 120, "Y_GE65", "Y_GE18"},
+	};
+	for (int y = 0; y <= 120; y++) {
+		size_t k = 0;
+		while (!(y >= want[k].lo && y <= want[k].hi))
+			k++;
+		assert_int_equal(rcs[y], 0);
+		assert_int_equal(rows[y].age, age_code(want[k].group));
+		assert_int_equal(rows[y].age_band, age_code(want[k].band));
+	}
+	assert_int_equal(rcs[121], 1);
+	assert_int_equal(d.n_errors, 1);
+	assert_int_equal(d.items[0].line, 123);
+	diag_free(&d);
+	free(csv);
+}
+
+/* A column's value repeated, alternated, a prefix of another, the same
+ * bytes with a trailing space, a value longer than the memo, a fallback,
+ * an unknown value between known ones: each row gets the code its own
+ * value maps to, whatever came before (the per-column memo and cache
+ * never answer for another value). */
+static void test_repeated_values(void **state)
+{
+	(void)state;
+	const char *map =
+		"[file]\nkind = records\n"
+		"[constant]\ncountry = DEU\nindicator = VIC\nperiod = 2024-Q1\n"
+		"[column sexo]\nfield = sex\nmap = 1 -> M\nmap = 10 -> F\n"
+		"map = una mujer con un nombre muy largo de verdad -> F\n"
+		"[column fin]\nfield = form\nmap = sexual -> SEX\nmap = laboral -> LAB\n"
+		"fallback = U\n";
+	const char *csv = "sexo,fin\n"
+	                  "1,sexual\n"
+	                  "1,sexual\n"
+	                  "10,laboral\n"
+	                  "1,laboral\n"
+	                  "1 ,otra\n"      /* "1 " is normalised to 1; otra falls back */
+	                  "una mujer con un nombre muy largo de verdad,sexual\n"
+	                  "una mujer con un nombre muy largo de verdad,sexual\n"
+	                  "7,sexual\n"     /* unknown sex */
+	                  "10,otra\n"
+	                  "1,laboral\n";
+	enum { N = 10 };
+	std_row rows[N];
+	int rcs[N];
+	diag d;
+	diag_init(&d, 20);
+	assert_int_equal(run(map, csv, rows, rcs, N, &d), N);
+	int m = cl_find(&cl.sex, "M", 1), f = cl_find(&cl.sex, "F", 1);
+	int sex = cl_find(&cl.forms, "SEX", 3), lab = cl_find(&cl.forms, "LAB", 3),
+	    u = cl_find(&cl.forms, "U", 1);
+	const int want_sex[N] = {m, m, f, m, m, f, f, -1, f, m};
+	const int want_form[N] = {sex, sex, lab, lab, u, sex, sex, -1, u, lab};
+	for (int i = 0; i < N; i++) {
+		if (i == 7) {
+			assert_int_equal(rcs[i], 1);
+			continue;
+		}
+		assert_int_equal(rcs[i], 0);
+		assert_int_equal(rows[i].sex, want_sex[i]);
+		assert_int_equal(rows[i].form, want_form[i]);
+	}
+	assert_int_equal(d.n_errors, 1);
+	assert_int_equal(d.items[0].line, 9);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_age_reference_column),
+		cmocka_unit_test(test_every_age),
+		cmocka_unit_test(test_repeated_values),
 		cmocka_unit_test(test_year_quarter_constants),
 		cmocka_unit_test(test_citizenship_category_by_country_name),
 	};

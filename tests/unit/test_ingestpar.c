@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -652,6 +653,199 @@ static void test_count_merge(void **state)
 	hcount_free(&ba);
 }
 
+/* One value of a random key dimension: mostly small codes and the
+ * sentinels, sometimes a value at or past the packed widths' edges (a
+ * large period, a big or very negative index, INT_MIN / INT_MAX), so both
+ * the packed table and its wide fallback are exercised. */
+static int in_range_only;  /* 1: no value outside the packed widths */
+
+static int rnd_dim(int lo, int hi)
+{
+	switch (in_range_only ? 15 : rnd() % 16) {
+	case 0:
+		return (int)(rnd() % 5) - 8;           /* -8..-4: below the bias */
+	case 1:
+		return (int)(rnd() % 2048);            /* past 10 and 7 bits */
+	case 2:
+		return rnd() % 2 ? INT32_MAX : INT32_MIN;
+	case 3:
+		return 131060 + (int)(rnd() % 16);     /* the 17-bit period edge */
+	default:
+		return lo + (int)(rnd() % (uint64_t)(hi - lo + 1));
+	}
+}
+
+typedef struct ref_cell {
+	hcount_key k;
+	uint64_t n;
+} ref_cell;
+
+static int key_cmp_ref(const hcount_key *a, const hcount_key *b)
+{
+	const int x[7] = {a->country, a->period, a->indicator, a->sex, a->age, a->form,
+	                  a->citizenship};
+	const int y[7] = {b->country, b->period, b->indicator, b->sex, b->age, b->form,
+	                  b->citizenship};
+	for (int i = 0; i < 7; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return key_cmp_ref(&((const ref_cell *)a)->k, &((const ref_cell *)b)->k);
+}
+
+/* Property: random keys (small codes, sentinels, values outside the
+ * packed widths) with random counts, added to parts in random order;
+ * each part's and every merge order's cells equal a naive reference (a
+ * list searched linearly, then sorted), in strictly increasing key
+ * order; totals add up; a cleared table is empty and reusable. */
+static void test_count_property(void **state)
+{
+	(void)state;
+	rs = 777;
+	for (int round = 0; round < 20; round++) {
+		enum { PARTS = 4 };
+		size_t nkeys = 1 + (size_t)(rnd() % 600), nadds = 1 + (size_t)(rnd() % 4000);
+		int narrow = round % 3 == 0;  /* few dimensions varying: many repeats */
+		in_range_only = round % 4 == 1; /* every key packs: the sort on packed keys */
+		hcount_key *keys = malloc(nkeys * sizeof *keys);
+		assert_non_null(keys);
+		for (size_t i = 0; i < nkeys; i++) {
+			keys[i].country = narrow ? (int)(rnd() % 3) : rnd_dim(0, 247);
+			keys[i].period = narrow ? 20201 : rnd_dim(20100, 20304);
+			keys[i].indicator = rnd_dim(0, 4);
+			keys[i].sex = rnd_dim(-2, 4);
+			keys[i].age = rnd_dim(-2, 13);
+			keys[i].form = narrow ? 1 : rnd_dim(-2, 10);
+			keys[i].citizenship = rnd_dim(-3, 247);
+		}
+		ref_cell *ref = calloc(nadds, sizeof *ref);
+		assert_non_null(ref);
+		size_t nref = 0;
+		uint64_t total = 0;
+		hcount part[PARTS];
+		memset(part, 0, sizeof part);
+		for (size_t a = 0; a < nadds; a++) {
+			const hcount_key *k = &keys[rnd() % nkeys];
+			uint64_t n = rnd() % 8 == 0 ? rnd() % 1000000 : rnd() % 3;
+			assert_int_equal(hcount_add(&part[rnd() % PARTS], k, n), 0);
+			total += n;
+			if (!n)
+				continue;  /* a zero count makes no cell */
+			size_t j = 0;
+			while (j < nref && key_cmp_ref(&ref[j].k, k) != 0)
+				j++;
+			if (j == nref)
+				ref[nref++].k = *k;
+			ref[j].n += n;
+		}
+		qsort(ref, nref, sizeof *ref, ref_cmp);
+		/* three merge orders: 0123, 3210, and a random one through a
+		 * merged pair */
+		hcount m1 = {0}, m2 = {0}, m3 = {0}, pair = {0};
+		for (int i = 0; i < PARTS; i++) {
+			assert_int_equal(hcount_merge(&m1, &part[i]), 0);
+			assert_int_equal(hcount_merge(&m2, &part[PARTS - 1 - i]), 0);
+		}
+		int perm[PARTS] = {0, 1, 2, 3};
+		for (int i = PARTS - 1; i > 0; i--) {
+			int j = (int)(rnd() % (uint64_t)(i + 1)), t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		assert_int_equal(hcount_merge(&pair, &part[perm[0]]), 0);
+		assert_int_equal(hcount_merge(&pair, &part[perm[1]]), 0);
+		assert_int_equal(hcount_merge(&m3, &part[perm[2]]), 0);
+		assert_int_equal(hcount_merge(&m3, &pair), 0);
+		assert_int_equal(hcount_merge(&m3, &part[perm[3]]), 0);
+		const hcount *all[3] = {&m1, &m2, &m3};
+		for (int t = 0; t < 3; t++) {
+			assert_int_equal(hcount_total(all[t]), total);
+			assert_int_equal(hcount_size(all[t]), nref);
+			hcount_cell *c;
+			size_t nc;
+			assert_int_equal(hcount_sorted(all[t], &c, &nc), 0);
+			assert_int_equal(nc, nref);
+			for (size_t i = 0; i < nc; i++) {
+				assert_int_equal(key_cmp_ref(&c[i].k, &ref[i].k), 0);
+				assert_int_equal(c[i].n, ref[i].n);
+				if (i)
+					assert_true(key_cmp_ref(&c[i - 1].k, &c[i].k) < 0);
+			}
+			free(c);
+		}
+		uint64_t sum = 0;
+		for (int i = 0; i < PARTS; i++)
+			sum += hcount_total(&part[i]);
+		assert_int_equal(sum, total);
+		/* clear keeps the memory and empties the table; it counts again */
+		hcount_clear(&m1);
+		assert_int_equal(hcount_total(&m1), 0);
+		assert_int_equal(hcount_size(&m1), 0);
+		assert_int_equal(hcount_add(&m1, &keys[0], 5), 0);
+		hcount_cell *c;
+		size_t nc;
+		assert_int_equal(hcount_sorted(&m1, &c, &nc), 0);
+		assert_int_equal(nc, 1);
+		assert_int_equal(key_cmp_ref(&c[0].k, &keys[0]), 0);
+		assert_int_equal(c[0].n, 5);
+		free(c);
+		for (int i = 0; i < PARTS; i++)
+			hcount_free(&part[i]);
+		hcount_free(&m1);
+		hcount_free(&m2);
+		hcount_free(&m3);
+		hcount_free(&pair);
+		free(ref);
+		free(keys);
+	}
+}
+
+/* Hand-worked: the sentinels and both edges of every packed width are
+ * kept exactly (the largest values that pack, the first that do not),
+ * and a packed and a wide key that differ in one dimension stay two
+ * cells, sorted by that dimension. */
+static void test_count_edges(void **state)
+{
+	(void)state;
+	hcount t = {0};
+	/* widths 10, 17, 7, 5, 8, 7, 10 bits with a bias of 4: the largest
+	 * value that packs is 2^w - 5, the smallest -4 */
+	const hcount_key fits = {1019, 131067, 123, 27, 251, 123, 1019};
+	const hcount_key low = {-4, -4, -4, -4, -4, -4, -4};
+	const hcount_key past = {1019, 131068, 123, 27, 251, 123, 1019};
+	const hcount_key below = {-5, -4, -4, -4, -4, -4, -4};
+	const hcount_key sent = {0, 20241, 0, STD_TOTAL, STD_TOTAL, STD_TOTAL, STD_UNKNOWN};
+	assert_int_equal(hcount_add(&t, &fits, 1), 0);
+	assert_int_equal(hcount_add(&t, &low, 2), 0);
+	assert_int_equal(hcount_add(&t, &past, 3), 0);
+	assert_int_equal(hcount_add(&t, &below, 4), 0);
+	assert_int_equal(hcount_add(&t, &sent, 5), 0);
+	assert_int_equal(hcount_add(&t, &past, 10), 0);
+	assert_int_equal(hcount_add(&t, &sent, 0), 0);
+	hcount_cell *c;
+	size_t n;
+	assert_int_equal(hcount_sorted(&t, &c, &n), 0);
+	assert_int_equal(n, 5);
+	/* key order: below (-5), low (-4), sent (0), fits, past */
+	assert_int_equal(key_cmp_ref(&c[0].k, &below), 0);
+	assert_int_equal(c[0].n, 4);
+	assert_int_equal(key_cmp_ref(&c[1].k, &low), 0);
+	assert_int_equal(c[1].n, 2);
+	assert_int_equal(key_cmp_ref(&c[2].k, &sent), 0);
+	assert_int_equal(c[2].n, 5);
+	assert_int_equal(key_cmp_ref(&c[3].k, &fits), 0);
+	assert_int_equal(c[3].n, 1);
+	assert_int_equal(key_cmp_ref(&c[4].k, &past), 0);
+	assert_int_equal(c[4].n, 13);
+	assert_int_equal(hcount_total(&t), 25);
+	free(c);
+	hcount_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +858,8 @@ int main(void)
 		cmocka_unit_test(test_identity_property),
 		cmocka_unit_test(test_count_parallel),
 		cmocka_unit_test(test_count_merge),
+		cmocka_unit_test(test_count_property),
+		cmocka_unit_test(test_count_edges),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
