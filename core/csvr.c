@@ -849,18 +849,13 @@ slow:
 
 /* fast_line the older way: scan, then memchr for each field (or
  * fast_quoted).  Used when a line has more than MAX_STRUCT delimiters and
- * quotes for fast_split.  1 done, 0 not, -1 fatal. */
-static int fast_line_memchr(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
+ * quotes for fast_split.  s[0..n) is the line (n <= max_record, checked by
+ * fast_line), s[0..body) without its line end.  1 done, 0 not, -1 fatal. */
+static int fast_line_memchr(csvr *r, const unsigned char *s, size_t n, size_t body, size_t pe,
+                            int nl, csvr_record *out, diag *d)
 {
-	const unsigned char *s = r->win + r->cur;
-	size_t n = pe - r->cur, body = n;
 	int na = 0;
-	if (nl) {
-		body--;
-		if (body && s[body - 1] == '\r')
-			body--;
-	}
-	if (n > r->o.max_record || scan(s, n, &na) != n)
+	if (scan(s, n, &na) != n)
 		return 0;
 	if (memchr(s, (unsigned char)r->o.quote, body)) {
 		/* a last line without newline is checked by libcsv with the row
@@ -1104,7 +1099,7 @@ static int fast_line(csvr *r, size_t pe, int nl, csvr_record *out, diag *d)
 	if (n > r->o.max_record)
 		return 0;
 	int rc = fast_split(r, s, body, pe, nl, out, d);
-	return rc == 2 ? fast_line_memchr(r, pe, nl, out, d) : rc;
+	return rc == 2 ? fast_line_memchr(r, s, n, body, pe, nl, out, d) : rc;
 }
 
 /* Only spaces and tabs (that are not the delimiter), then CR LF or LF. */
