@@ -433,6 +433,15 @@ static void pos_of(const csvr *r, size_t at, unsigned long *line, unsigned long 
 	*col = c;
 }
 
+/* Hand the record's fields (pointers, lines and columns set) to out. */
+static void publish(const csvr *r, csvr_record *out, unsigned long n_lines)
+{
+	out->f = r->f;
+	out->n = r->nf;
+	out->line = r->rec_line;
+	out->n_lines = n_lines;
+}
+
 /* Fill the csvr_field array of a complete record. */
 static void set_fields(csvr *r, csvr_record *out, unsigned long n_lines)
 {
@@ -486,10 +495,7 @@ static void set_fields(csvr *r, csvr_record *out, unsigned long n_lines)
 			r->f[k].col = c;
 		}
 	}
-	out->f = r->f;
-	out->n = r->nf;
-	out->line = r->rec_line;
-	out->n_lines = n_lines;
+	publish(r, out, n_lines);
 }
 
 /* ---- fields ------------------------------------------------------------- */
@@ -761,18 +767,11 @@ static int fast_done(csvr *r, int na, size_t pe, int nl, csvr_record *out)
 	return fast_next(r, pe, nl);
 }
 
-/* fast_done when the fields' columns are already set (fast_split). */
+/* fast_done when the fields are already complete (fast_split). */
 static int fast_done_cols(csvr *r, int na, size_t pe, int nl, csvr_record *out)
 {
 	r->rec_nonascii = na;
-	for (size_t i = 0; i < r->nf; i++) {
-		r->f[i].s = r->arena + r->slots[i].aoff;
-		r->f[i].line = r->rec_line;
-	}
-	out->f = r->f;
-	out->n = r->nf;
-	out->line = r->rec_line;
-	out->n_lines = 1;
+	publish(r, out, 1);
 	return fast_next(r, pe, nl);
 }
 
@@ -1067,6 +1066,8 @@ static int fast_split(csvr *r, const unsigned char *s, size_t body, size_t pe, i
 		r->f[r->nf].len = flen;
 		r->f[r->nf].quoted = quoted;
 		r->f[r->nf].col = (unsigned long)(start - cstart) + 1;
+		r->f[r->nf].line = r->rec_line;
+		r->f[r->nf].s = ar + a0; /* the arena is reserved: it does not move */
 		r->nf++;
 		if (e >= body)
 			break;
